@@ -1,1 +1,2 @@
+export * from "./export/float-model";
 export * from "./model/types";
