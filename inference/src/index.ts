@@ -1,1 +1,2 @@
 export * from "./ring/gemm";
+export * from "./ring/conv";

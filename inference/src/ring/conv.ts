@@ -1,0 +1,233 @@
+/**
+ * Ring convolutions over Z_2^32 on NHWC Uint32Array tensors (batch first),
+ * with zero padding. All arithmetic wraps mod 2^32 exactly (Math.imul, `| 0`).
+ *
+ * - {@link conv2dU32}: weights [kh, kw, inC, outC], output [batch, oh, ow, outC].
+ * - {@link depthwise2dU32}: weights [kh, kw, C, 1], output [batch, oh, ow, C].
+ * - {@link pointwiseU32}: 1x1 conv, a GEMM (batch*h*w, inC) . (inC, outC).
+ */
+import type { Padding, Shape3 } from "@cbnn/shared";
+import { matmulU32 } from "./gemm";
+
+function checkPositiveInt(value: number, what: string): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`${what} must be a positive integer, got ${value}`);
+  }
+}
+
+function checkPadding(padding: Padding, what: string): void {
+  for (const side of ["top", "bottom", "left", "right"] as const) {
+    const p = padding[side];
+    if (!Number.isInteger(p) || p < 0) {
+      throw new RangeError(`${what}: padding.${side} must be a non-negative integer, got ${p}`);
+    }
+  }
+}
+
+/**
+ * Output spatial size of a convolution or pooling window:
+ * oh = floor((h + top + bottom - kh) / sh) + 1 (likewise for the width).
+ * Throws when the padded input is smaller than the kernel.
+ */
+export function convOutShape(
+  inShape: Shape3 | [number, number, number],
+  kernel: [number, number],
+  strides: [number, number],
+  padding: Padding,
+): [number, number] {
+  const [h, w] = inShape;
+  const [kh, kw] = kernel;
+  const [sh, sw] = strides;
+  checkPositiveInt(h, "convOutShape: inShape[0] (height)");
+  checkPositiveInt(w, "convOutShape: inShape[1] (width)");
+  checkPositiveInt(kh, "convOutShape: kernel[0]");
+  checkPositiveInt(kw, "convOutShape: kernel[1]");
+  checkPositiveInt(sh, "convOutShape: strides[0]");
+  checkPositiveInt(sw, "convOutShape: strides[1]");
+  checkPadding(padding, "convOutShape");
+  const ph = h + padding.top + padding.bottom;
+  const pw = w + padding.left + padding.right;
+  if (ph < kh || pw < kw) {
+    throw new RangeError(
+      `convOutShape: kernel ${kh}x${kw} larger than padded input ${ph}x${pw} (input ${h}x${w})`,
+    );
+  }
+  return [Math.floor((ph - kh) / sh) + 1, Math.floor((pw - kw) / sw) + 1];
+}
+
+function checkLength(buf: Uint32Array, need: number, what: string): void {
+  if (buf.length < need) {
+    throw new RangeError(`${what} has ${buf.length} elements, needs at least ${need}`);
+  }
+}
+
+/**
+ * im2col: gathers every receptive field of `x` into one row of `cols`, so that
+ * conv2d becomes cols[batch*oh*ow, kh*kw*inC] . w[kh*kw*inC, outC]. Padded
+ * positions are written as 0. Row order matches the NHWC output; column order
+ * (ky, kx, c) matches the weight layout [kh, kw, inC, outC].
+ */
+export function im2colU32(
+  x: Uint32Array,
+  batch: number,
+  inShape: Shape3 | [number, number, number],
+  kernel: [number, number],
+  strides: [number, number],
+  padding: Padding,
+  out?: Uint32Array,
+): Uint32Array {
+  const [h, w, c] = inShape;
+  const [kh, kw] = kernel;
+  const [sh, sw] = strides;
+  const [oh, ow] = convOutShape(inShape, kernel, strides, padding);
+  checkPositiveInt(batch, "im2col: batch");
+  checkPositiveInt(c, "im2col: inShape[2] (channels)");
+  checkLength(x, batch * h * w * c, "im2col: x");
+  const rowLen = kh * kw * c;
+  const cols = out ?? new Uint32Array(batch * oh * ow * rowLen);
+  checkLength(cols, batch * oh * ow * rowLen, "im2col: out");
+  const segLen = kw * c;
+  let r = 0;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * h * w * c;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - padding.top;
+      for (let ox = 0; ox < ow; ox++, r += rowLen) {
+        const x0 = ox * sw - padding.left;
+        // Columns of the window that fall inside the image: kx in [kx0, kx1).
+        const kx0 = x0 < 0 ? -x0 : 0;
+        const kx1 = x0 + kw > w ? w - x0 : kw;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = y0 + ky;
+          const dst = r + ky * segLen;
+          if (iy < 0 || iy >= h || kx1 <= kx0) {
+            cols.fill(0, dst, dst + segLen);
+            continue;
+          }
+          if (kx0 > 0) cols.fill(0, dst, dst + kx0 * c);
+          const src = xb + (iy * w + x0 + kx0) * c;
+          cols.set(x.subarray(src, src + (kx1 - kx0) * c), dst + kx0 * c);
+          if (kx1 < kw) cols.fill(0, dst + kx1 * c, dst + segLen);
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+/**
+ * 2-D convolution over Z_2^32: x NHWC [batch, h, w, inC], w [kh, kw, inC, outC],
+ * zero padding, output NHWC [batch, oh, ow, outC] (see {@link convOutShape}).
+ * Computed as im2col + {@link matmulU32}.
+ */
+export function conv2dU32(
+  x: Uint32Array,
+  batch: number,
+  inShape: Shape3 | [number, number, number],
+  w: Uint32Array,
+  kernel: [number, number],
+  outC: number,
+  strides: [number, number],
+  padding: Padding,
+  out?: Uint32Array,
+): Uint32Array {
+  const [, , c] = inShape;
+  const [kh, kw] = kernel;
+  checkPositiveInt(outC, "conv2d: outC");
+  const [oh, ow] = convOutShape(inShape, kernel, strides, padding);
+  checkLength(w, kh * kw * c * outC, "conv2d: weights");
+  const rows = batch * oh * ow;
+  const result = out ?? new Uint32Array(rows * outC);
+  checkLength(result, rows * outC, "conv2d: out");
+  if (kh === 1 && kw === 1 && strides[0] === 1 && strides[1] === 1 && isZero(padding)) {
+    return pointwiseU32(x, batch, inShape, w, outC, result);
+  }
+  const cols = im2colU32(x, batch, inShape, kernel, strides, padding);
+  return matmulU32(cols, w, rows, kh * kw * c, outC, result);
+}
+
+function isZero(p: Padding): boolean {
+  return p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
+}
+
+/**
+ * Depthwise 2-D convolution over Z_2^32: each channel is convolved with its
+ * own kh x kw filter. x NHWC [batch, h, w, C], w [kh, kw, C, 1],
+ * output [batch, oh, ow, C].
+ */
+export function depthwise2dU32(
+  x: Uint32Array,
+  batch: number,
+  inShape: Shape3 | [number, number, number],
+  w: Uint32Array,
+  kernel: [number, number],
+  strides: [number, number],
+  padding: Padding,
+  out?: Uint32Array,
+): Uint32Array {
+  const [h, wd, c] = inShape;
+  const [kh, kw] = kernel;
+  const [sh, sw] = strides;
+  const [oh, ow] = convOutShape(inShape, kernel, strides, padding);
+  checkPositiveInt(batch, "depthwise2d: batch");
+  checkPositiveInt(c, "depthwise2d: inShape[2] (channels)");
+  checkLength(x, batch * h * wd * c, "depthwise2d: x");
+  checkLength(w, kh * kw * c, "depthwise2d: weights");
+  const result = out ?? new Uint32Array(batch * oh * ow * c);
+  checkLength(result, batch * oh * ow * c, "depthwise2d: out");
+  // Accumulate each output pixel's C channels in an Int32Array row: the inner
+  // loop runs over contiguous channels of both the input pixel and the filter tap.
+  const acc = new Int32Array(c);
+  let o = 0;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * h * wd * c;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - padding.top;
+      const ky0 = y0 < 0 ? -y0 : 0;
+      const ky1 = y0 + kh > h ? h - y0 : kh;
+      for (let ox = 0; ox < ow; ox++, o += c) {
+        const x0 = ox * sw - padding.left;
+        const kx0 = x0 < 0 ? -x0 : 0;
+        const kx1 = x0 + kw > wd ? wd - x0 : kw;
+        acc.fill(0);
+        for (let ky = ky0; ky < ky1; ky++) {
+          for (let kx = kx0; kx < kx1; kx++) {
+            const xi = xb + ((y0 + ky) * wd + x0 + kx) * c;
+            const wi = (ky * kw + kx) * c;
+            for (let ch = 0; ch < c; ch++) {
+              acc[ch] = (acc[ch] + Math.imul(x[xi + ch], w[wi + ch])) | 0;
+            }
+          }
+        }
+        for (let ch = 0; ch < c; ch++) result[o + ch] = acc[ch] >>> 0;
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * Pointwise (1x1, stride 1, no padding) convolution over Z_2^32: a GEMM
+ * x[batch*h*w, inC] . w[inC, outC], output NHWC [batch, h, w, outC].
+ */
+export function pointwiseU32(
+  x: Uint32Array,
+  batch: number,
+  inShape: Shape3 | [number, number, number],
+  w: Uint32Array,
+  outC: number,
+  out?: Uint32Array,
+): Uint32Array {
+  const [h, wd, c] = inShape;
+  checkPositiveInt(batch, "pointwise: batch");
+  checkPositiveInt(h, "pointwise: inShape[0] (height)");
+  checkPositiveInt(wd, "pointwise: inShape[1] (width)");
+  checkPositiveInt(c, "pointwise: inShape[2] (channels)");
+  checkPositiveInt(outC, "pointwise: outC");
+  const rows = batch * h * wd;
+  checkLength(x, rows * c, "pointwise: x");
+  checkLength(w, c * outC, "pointwise: weights");
+  const result = out ?? new Uint32Array(rows * outC);
+  checkLength(result, rows * outC, "pointwise: out");
+  return matmulU32(x, w, rows, c, outC, result);
+}
