@@ -1,0 +1,18 @@
+import * as tf from "@tensorflow/tfjs";
+import { ConstantPad2D } from "./pad";
+import { SignSTE } from "./sign";
+
+export { ConstantPad2D, type ConstantPad2DArgs, type Pad2D, samePadding } from "./pad";
+export { SignSTE, signForward, signSTE } from "./sign";
+
+let registered = false;
+
+/** Registers the custom layers with tfjs serialization (idempotent; done on import). */
+export function registerCustomLayers(): void {
+  if (registered) return;
+  tf.serialization.registerClass(SignSTE);
+  tf.serialization.registerClass(ConstantPad2D);
+  registered = true;
+}
+
+registerCustomLayers();

@@ -1,0 +1,48 @@
+/**
+ * Sign activation with a straight-through estimator (Courbariaux et al. 2016),
+ * the students' binarising activation (paper 2.1, 3.1).
+ *
+ * Forward: x >= 0 -> +1, else -1 (note tf.sign(0) = 0, so it is not used).
+ * Backward: dy passes where |x| <= 1 and is 0 elsewhere (hard-tanh STE).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { GradSaveFunc } from "@tensorflow/tfjs-core";
+
+type Kwargs = Record<string, unknown>;
+
+/** Forward value of the float Sign: +1 where x >= 0, -1 elsewhere (NaN -> -1). */
+export function signForward(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), "float32"), 2), 1));
+}
+
+/** Sign with the straight-through estimator as a differentiable op. */
+export const signSTE: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
+  (...args: Array<tf.Tensor | GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor;
+    const save = args[1] as GradSaveFunc;
+    save([x]);
+    return {
+      value: signForward(x),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.mul(dy, tf.cast(tf.lessEqual(tf.abs(saved[0]), 1), "float32")),
+    };
+  },
+);
+
+/** Keras-style layer wrapping {@link signSTE}; registered for save/load. */
+export class SignSTE extends tf.layers.Layer {
+  static className = "SignSTE";
+
+  constructor(args?: { name?: string; trainable?: boolean }) {
+    super(args ?? {});
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return signSTE(x);
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+}
