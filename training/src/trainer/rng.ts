@@ -1,0 +1,50 @@
+/**
+ * Small seeded RNG for the trainer's batch order. Every random choice of a run
+ * is derived from (seed, epoch, batch, purpose), so no RNG state has to be
+ * carried between steps: a run resumed at any step boundary draws exactly the
+ * numbers an uninterrupted run would have drawn.
+ */
+
+/** Mixes a list of integers into one 32-bit seed (murmur3-style finaliser). */
+export function deriveSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    if (!Number.isInteger(p)) throw new Error(`deriveSeed: ${p} is not an integer`);
+    // Fold in the low and high 32 bits so large integers keep their entropy.
+    const lo = p >>> 0;
+    const hi = Math.floor(p / 0x100000000) >>> 0;
+    for (const w of [lo, hi]) {
+      h ^= w;
+      h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+      h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+      h ^= h >>> 16;
+    }
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: a 32-bit state PRNG returning floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A permutation of 0..n-1 (Fisher-Yates) driven by `seed`. */
+export function permutation(n: number, seed: number): Uint32Array {
+  const rand = mulberry32(seed);
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}

@@ -1,0 +1,65 @@
+import * as tf from "@tensorflow/tfjs";
+import type { DataSplit, LossFn } from "./trainer";
+
+/** Synthetic, learnable data: class k has a bright kth quadrant (plus noise). Test helper. */
+export function syntheticSplit(
+  count: number,
+  seed: number,
+  shape: [number, number, number] = [8, 8, 1],
+): DataSplit {
+  const [h, w, c] = shape;
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const images = new Uint8Array(count * h * w * c);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = Math.floor(rand() * 4);
+    labels[i] = k;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const q = (y < h / 2 ? 0 : 2) + (x < w / 2 ? 0 : 1);
+        for (let ch = 0; ch < c; ch++) {
+          const base = q === k ? 160 : 60;
+          images[((i * h + y) * w + x) * c + ch] = Math.min(255, Math.floor(base + 90 * rand()));
+        }
+      }
+    }
+  }
+  return { images, labels, count, shape };
+}
+
+/** A small conv + BN + dense model with seeded initialisers. Test helper. */
+export function tinyModel(
+  seed: number,
+  shape: [number, number, number] = [8, 8, 1],
+  classes = 4,
+): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(
+    tf.layers.conv2d({
+      inputShape: shape,
+      filters: 4,
+      kernelSize: 3,
+      padding: "same",
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
+  m.add(tf.layers.batchNormalization());
+  m.add(tf.layers.activation({ activation: "relu" }));
+  m.add(tf.layers.flatten());
+  m.add(
+    tf.layers.dense({
+      units: classes,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
+  return m;
+}
+
+export const crossEntropy: LossFn = (labels, logits) =>
+  tf.tidy(
+    () => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1]), logits) as tf.Scalar,
+  );

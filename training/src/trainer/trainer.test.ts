@@ -1,0 +1,137 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LATEST_JSON, readLatest } from "../checkpoint/checkpoint";
+import { crossEntropy, syntheticSplit, tinyModel } from "./test-helpers";
+import { type HyperParams, type TrainerOptions, train } from "./trainer";
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), "cbnn-trainer-"));
+  dirs.push(d);
+  return d;
+}
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const trainSet = syntheticSplit(256, 1);
+const val = syntheticSplit(64, 2);
+const norm = { mean: [110], std: [50] };
+
+function options(runDir: string, hyper: Partial<HyperParams> = {}): TrainerOptions {
+  return {
+    runDir,
+    buildModel: () => tinyModel(7),
+    train: trainSet,
+    val,
+    classes: 4,
+    normalisation: norm,
+    hyper: {
+      epochs: 3,
+      batchSize: 32,
+      microBatch: 32,
+      lr: 0.01,
+      lrSchedule: "cosine",
+      seed: 5,
+      ...hyper,
+    },
+    loss: crossEntropy,
+    progress: false,
+    log: () => {},
+  };
+}
+
+function weightsOf(model: tf.LayersModel): Float32Array[] {
+  return model.getWeights().map((t) => t.dataSync() as Float32Array);
+}
+
+describe("train", () => {
+  it("learns the synthetic task and writes history, latest and best", async () => {
+    const dir = tmp();
+    const r = await train(options(dir));
+    expect(r.stopped).toBe(false);
+    expect(r.history).toHaveLength(3);
+    expect(r.history[2].valAcc).toBeGreaterThan(0.9);
+    const latest = readLatest(dir)!;
+    expect(latest.done).toBe(true);
+    expect(latest.epoch).toBe(3);
+    const hist = JSON.parse(readFileSync(join(dir, "history.json"), "utf8"));
+    expect(hist).toHaveLength(3);
+    // Only the latest and best checkpoints are kept, no temp leftovers.
+    const ckpts = readdirSync(dir).filter((e) => e.startsWith("ckpt-") || e.startsWith(".tmp"));
+    expect(ckpts.every((e) => e === latest.latest || e === latest.best)).toBe(true);
+  });
+
+  it("resumes after a stop at an epoch boundary bit-identically", async () => {
+    const full = await train(options(tmp()));
+    const dir = tmp();
+    const part = await train({ ...options(dir), stopAfterEpochs: 1 });
+    expect(part.stopped).toBe(true);
+    expect(readLatest(dir)!.epoch).toBe(1);
+    await expect(train(options(dir))).rejects.toThrow(/--resume/);
+    const resumed = await train({ ...options(dir), resume: true });
+    expect(resumed.history).toEqual(
+      full.history.map((h, i) => ({
+        ...h,
+        seconds: resumed.history[i].seconds,
+        imagesPerSecond: resumed.history[i].imagesPerSecond,
+      })),
+    );
+    const a = weightsOf(full.model);
+    const b = weightsOf(resumed.model);
+    expect(b.length).toBe(a.length);
+    for (let i = 0; i < a.length; i++) {
+      expect(Buffer.from(b[i].buffer).equals(Buffer.from(a[i].buffer))).toBe(true);
+    }
+  });
+
+  it("resumes mid-epoch (as after Ctrl-C) bit-identically, with gradient accumulation", async () => {
+    const hyper = { epochs: 2, microBatch: 8 };
+    const full = await train(options(tmp(), hyper));
+    const dir = tmp();
+    const ctrl = new AbortController();
+    const stopping = { ...options(dir, hyper), stopAfterSteps: 11 };
+    const part = await train({ ...stopping, signal: ctrl.signal });
+    expect(part.stopped).toBe(true);
+    expect(readLatest(dir)!.step).toBe(3); // 8 steps per epoch: stopped in epoch 2 at step 3
+    const resumed = await train({ ...options(dir, hyper), resume: true });
+    const a = weightsOf(full.model);
+    const b = weightsOf(resumed.model);
+    for (let i = 0; i < a.length; i++) {
+      expect(Buffer.from(b[i].buffer).equals(Buffer.from(a[i].buffer))).toBe(true);
+    }
+    expect(resumed.history.map((h) => h.trainLoss)).toEqual(full.history.map((h) => h.trainLoss));
+  });
+
+  it("stops on an aborted signal with a checkpoint", async () => {
+    const dir = tmp();
+    const ctrl = new AbortController();
+    ctrl.abort();
+    const r = await train({ ...options(dir), signal: ctrl.signal });
+    expect(r.stopped).toBe(true);
+    const l = readLatest(dir)!;
+    expect(l.step).toBe(1);
+    expect(existsSync(join(dir, l.latest, "weights.bin"))).toBe(true);
+    expect(existsSync(join(dir, LATEST_JSON))).toBe(true);
+  });
+
+  it("refuses to resume with a different seed", async () => {
+    const dir = tmp();
+    await train({ ...options(dir), stopAfterEpochs: 1 });
+    await expect(train({ ...options(dir, { seed: 6 }), resume: true })).rejects.toThrow(
+      /hyper.seed/,
+    );
+  });
+
+  it("rejects bad hyper-parameters", async () => {
+    await expect(train(options(tmp(), { microBatch: 64 }))).rejects.toThrow(/micro-batch/);
+    await expect(train(options(tmp(), { lr: 0 }))).rejects.toThrow(/lr/);
+  });
+});

@@ -1,0 +1,451 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { writeJsonAtomic } from "../checkpoint/atomic";
+import {
+  checkpointName,
+  type HistoryEntry,
+  type LatestPointer,
+  loadCheckpointState,
+  RUN_JSON,
+  readJsonFile,
+  readLatest,
+  saveCheckpoint,
+  type TrainState,
+} from "../checkpoint/checkpoint";
+import { loadWeightsInto } from "../checkpoint/model-io";
+import { Adam } from "./adam";
+import { type ProgressSink, StderrProgress, silentProgress } from "./progress";
+import { deriveSeed, permutation } from "./rng";
+
+/** Images as raw uint8 NHWC with integer labels. */
+export interface DataSplit {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  /** [height, width, channels] */
+  shape: [number, number, number];
+}
+
+export interface Normalisation {
+  /** Per channel, in pixel units 0..255. */
+  mean: number[];
+  std: number[];
+}
+
+export type LrSchedule = "constant" | "cosine";
+
+export interface HyperParams {
+  epochs: number;
+  batchSize: number;
+  /** Micro-batch size for gradient accumulation; equal to batchSize = no accumulation. */
+  microBatch: number;
+  lr: number;
+  lrSchedule: LrSchedule;
+  seed: number;
+}
+
+/**
+ * Loss of one micro-batch: integer labels [n], student logits [n, classes] and,
+ * when distilling, the cached teacher logits [n, classes]. Returns the mean
+ * over the micro-batch.
+ */
+export type LossFn = (
+  labels: tf.Tensor1D,
+  logits: tf.Tensor2D,
+  teacher: tf.Tensor2D | null,
+) => tf.Scalar;
+
+export interface TrainerOptions {
+  runDir: string;
+  /** Builds the (seeded) model; called once, before any checkpoint is restored. */
+  buildModel: () => tf.LayersModel;
+  train: DataSplit;
+  val: DataSplit;
+  classes: number;
+  normalisation: Normalisation;
+  hyper: HyperParams;
+  loss: LossFn;
+  /** Augments a batch in place or returns a new one; `seed` is derived from (seed, epoch, step). */
+  augment?: ((images: Uint8Array, count: number, seed: number) => Uint8Array) | null;
+  /** Teacher logits for every training example, row-major [train.count, classes]. */
+  teacherLogits?: Float32Array | null;
+  /** Written to run.json; on resume the stored one must agree on `hyper` (except epochs). */
+  runInfo?: Record<string, unknown>;
+  resume?: boolean;
+  /** When aborted (e.g. Ctrl-C) the trainer saves a checkpoint at the next step and returns. */
+  signal?: AbortSignal;
+  /** Test hook: stop (with a checkpoint) after this many epochs of this call. */
+  stopAfterEpochs?: number;
+  /** Test hook: stop (with a checkpoint) after this many optimizer steps of this call. */
+  stopAfterSteps?: number;
+  progress?: ProgressSink | false;
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  history: HistoryEntry[];
+  best: TrainState["best"];
+  /** True when the run stopped before its last epoch (signal or test hook). */
+  stopped: boolean;
+  runDir: string;
+}
+
+export interface RunJson {
+  hyper: HyperParams;
+  normalisation: Normalisation;
+  classes: number;
+  trainCount: number;
+  valCount: number;
+  inputShape: [number, number, number];
+  [key: string]: unknown;
+}
+
+export function lrAt(hyper: HyperParams, epoch: number, step: number, steps: number): number {
+  if (hyper.lrSchedule === "constant") return hyper.lr;
+  const t = (epoch + step / steps) / hyper.epochs;
+  return 0.5 * hyper.lr * (1 + Math.cos(Math.PI * Math.min(1, t)));
+}
+
+export function validateHyper(h: HyperParams): void {
+  const posInt = (v: number, name: string) => {
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`${name} must be a positive integer, got ${v}`);
+  };
+  posInt(h.epochs, "epochs");
+  posInt(h.batchSize, "batch");
+  posInt(h.microBatch, "micro-batch");
+  if (h.microBatch > h.batchSize) {
+    throw new Error(`micro-batch (${h.microBatch}) must not exceed batch (${h.batchSize})`);
+  }
+  if (!(h.lr > 0) || !Number.isFinite(h.lr)) throw new Error(`lr must be > 0, got ${h.lr}`);
+  if (!Number.isInteger(h.seed) || h.seed < 0)
+    throw new Error(`seed must be an integer >= 0, got ${h.seed}`);
+  if (h.lrSchedule !== "constant" && h.lrSchedule !== "cosine") {
+    throw new Error(`lr schedule must be constant or cosine, got ${h.lrSchedule}`);
+  }
+}
+
+/** Normalised float batch [n, h, w, c] from raw uint8 pixels. */
+export function normaliseBatch(
+  images: Uint8Array,
+  count: number,
+  shape: [number, number, number],
+  norm: Normalisation,
+): tf.Tensor4D {
+  const [h, w, c] = shape;
+  if (norm.mean.length !== c || norm.std.length !== c) {
+    throw new Error(`normalisation has ${norm.mean.length} channels, images have ${c}`);
+  }
+  return tf.tidy(() => {
+    const x = tf.tensor4d(Float32Array.from(images.subarray(0, count * h * w * c)), [
+      count,
+      h,
+      w,
+      c,
+    ]);
+    return tf.div(tf.sub(x, tf.tensor1d(norm.mean)), tf.tensor1d(norm.std)) as tf.Tensor4D;
+  });
+}
+
+function gather(data: DataSplit, idx: Uint32Array, from: number, to: number) {
+  const [h, w, c] = data.shape;
+  const px = h * w * c;
+  const n = to - from;
+  const images = new Uint8Array(n * px);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = idx[from + i];
+    images.set(data.images.subarray(j * px, (j + 1) * px), i * px);
+    labels[i] = data.labels[j];
+  }
+  return { images, labels };
+}
+
+function gatherRows(src: Float32Array, cols: number, idx: Uint32Array, from: number, to: number) {
+  const out = new Float32Array((to - from) * cols);
+  for (let i = from; i < to; i++)
+    out.set(src.subarray(idx[i] * cols, (idx[i] + 1) * cols), (i - from) * cols);
+  return out;
+}
+
+/** Accuracy and mean cross-entropy of `model` (inference mode) on a split. */
+export function evaluateFloat(
+  model: tf.LayersModel,
+  data: DataSplit,
+  norm: Normalisation,
+  batch = 500,
+): { acc: number; loss: number; predictions: Int32Array } {
+  const [h, w, c] = data.shape;
+  const px = h * w * c;
+  const predictions = new Int32Array(data.count);
+  let lossSum = 0;
+  let correct = 0;
+  for (let from = 0; from < data.count; from += batch) {
+    const n = Math.min(batch, data.count - from);
+    const { pred, loss } = tf.tidy(() => {
+      const x = normaliseBatch(
+        data.images.subarray(from * px, (from + n) * px),
+        n,
+        data.shape,
+        norm,
+      );
+      const logits = model.predict(x) as tf.Tensor2D;
+      const y = tf.tensor1d(Int32Array.from(data.labels.subarray(from, from + n)), "int32");
+      const l = tf.losses.softmaxCrossEntropy(
+        tf.oneHot(y, logits.shape[1]),
+        logits,
+        undefined,
+        tf.Reduction.SUM,
+      );
+      return { pred: tf.argMax(logits, 1).dataSync() as Int32Array, loss: l.dataSync()[0] };
+    });
+    predictions.set(pred, from);
+    lossSum += loss;
+    for (let i = 0; i < n; i++) if (pred[i] === data.labels[from + i]) correct++;
+  }
+  return {
+    acc: correct / Math.max(1, data.count),
+    loss: lossSum / Math.max(1, data.count),
+    predictions,
+  };
+}
+
+const HYPER_KEYS_FIXED: (keyof HyperParams)[] = [
+  "batchSize",
+  "microBatch",
+  "lr",
+  "lrSchedule",
+  "seed",
+];
+
+/**
+ * Trains `buildModel()` with Adam, checkpointing every epoch into `runDir`.
+ * With `resume`, continues from the latest checkpoint; the continuation is
+ * bit-identical to an uninterrupted run (same seed, same backend).
+ */
+export async function train(opts: TrainerOptions): Promise<TrainResult> {
+  const { runDir, hyper, train: trainSet, val, classes, normalisation } = opts;
+  validateHyper(hyper);
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const progress =
+    opts.progress === false ? silentProgress : (opts.progress ?? new StderrProgress());
+  if (trainSet.count < 1) throw new Error("training set is empty");
+  if (val.count < 1) throw new Error("validation set is empty");
+  const [h, w, c] = trainSet.shape;
+  const px = h * w * c;
+  if (opts.teacherLogits && opts.teacherLogits.length !== trainSet.count * classes) {
+    throw new Error(
+      `teacher logits hold ${opts.teacherLogits.length} values, need ${trainSet.count} x ${classes}`,
+    );
+  }
+
+  mkdirSync(runDir, { recursive: true });
+  const runJsonPath = join(runDir, RUN_JSON);
+  let latest: LatestPointer | null = readLatest(runDir);
+  const runJson: RunJson = {
+    ...(opts.runInfo ?? {}),
+    hyper,
+    normalisation,
+    classes,
+    trainCount: trainSet.count,
+    valCount: val.count,
+    inputShape: trainSet.shape,
+  };
+  if (latest && !opts.resume) {
+    throw new Error(
+      `${runDir} already holds a run (${latest.latest}); pass --resume or choose another --out`,
+    );
+  }
+  if (latest && existsSync(runJsonPath)) {
+    const prev = readJsonFile<RunJson>(runJsonPath);
+    for (const k of HYPER_KEYS_FIXED) {
+      if (prev.hyper?.[k] !== hyper[k]) {
+        throw new Error(
+          `${runJsonPath}: cannot resume, hyper.${k} was ${prev.hyper?.[k]}, now ${hyper[k]}`,
+        );
+      }
+    }
+    if (hyper.lrSchedule === "cosine" && prev.hyper.epochs !== hyper.epochs) {
+      throw new Error(
+        `${runJsonPath}: cannot change epochs (${prev.hyper.epochs}) of a cosine schedule on resume`,
+      );
+    }
+    for (const k of ["trainCount", "valCount", "classes"] as const) {
+      if (prev[k] !== runJson[k])
+        throw new Error(`${runJsonPath}: cannot resume, ${k} was ${prev[k]}, now ${runJson[k]}`);
+    }
+  }
+  writeJsonAtomic(runJsonPath, runJson);
+
+  const model = opts.buildModel();
+  const vars = model.trainableWeights.map((lw) => lw.read() as tf.Variable);
+  const adam = new Adam(vars);
+  let state: TrainState = {
+    epoch: 0,
+    step: 0,
+    globalStep: 0,
+    partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+    history: [],
+    best: null,
+    rng: { seed: hyper.seed, scheme: "mulberry32(deriveSeed(seed, epoch, step, purpose))" },
+  };
+  if (latest) {
+    const loaded = loadCheckpointState(join(runDir, latest.latest));
+    loadWeightsInto(model, loaded.dir);
+    adam.setState(loaded.optimizer);
+    state = loaded.state;
+    log(`resumed ${runDir} at epoch ${state.epoch}${state.step ? ` step ${state.step}` : ""}`);
+  }
+
+  const steps = Math.max(1, Math.floor(trainSet.count / hyper.batchSize));
+  const batch = Math.min(hyper.batchSize, trainSet.count);
+  let stepsThisCall = 0;
+  let epochsThisCall = 0;
+  const tStart = performance.now();
+  let stepsTimed = 0;
+
+  const save = async (done: boolean) =>
+    saveCheckpoint(runDir, { model, optimizer: adam.getState(), state, done });
+
+  try {
+    while (state.epoch < hyper.epochs) {
+      const epoch = state.epoch;
+      const perm = permutation(trainSet.count, deriveSeed(hyper.seed, epoch, 1));
+      let epochT0 = performance.now() - state.partial.seconds * 1000;
+      while (state.step < steps) {
+        const s = state.step;
+        const from = s * batch;
+        const to = from + batch;
+        const g = gather(trainSet, perm, from, to);
+        const images = opts.augment
+          ? opts.augment(g.images, batch, deriveSeed(hyper.seed, epoch, s, 2))
+          : g.images;
+        const teacher = opts.teacherLogits
+          ? gatherRows(opts.teacherLogits, classes, perm, from, to)
+          : null;
+        const lr = lrAt(hyper, epoch, s, steps);
+        let lossSum = 0;
+        let correct = 0;
+        let acc: tf.Tensor[] | null = null;
+        for (let m0 = 0; m0 < batch; m0 += hyper.microBatch) {
+          const m1 = Math.min(batch, m0 + hyper.microBatch);
+          const n = m1 - m0;
+          const weight = n / batch;
+          let predicted: Int32Array | null = null;
+          const { value, grads } = tf.tidy(() => {
+            const x = normaliseBatch(
+              images.subarray(m0 * px, m1 * px),
+              n,
+              trainSet.shape,
+              normalisation,
+            );
+            const y = tf.tensor1d(g.labels.subarray(m0, m1), "int32");
+            const t = teacher
+              ? tf.tensor2d(teacher.subarray(m0 * classes, m1 * classes), [n, classes])
+              : null;
+            return tf.variableGrads(() => {
+              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+              predicted = tf.argMax(logits, 1).dataSync() as Int32Array;
+              return tf.mul(opts.loss(y, logits, t), weight) as tf.Scalar;
+            }, vars);
+          });
+          lossSum += value.dataSync()[0] * batch;
+          value.dispose();
+          const p = predicted as Int32Array | null;
+          if (p) for (let i = 0; i < n; i++) if (p[i] === g.labels[m0 + i]) correct++;
+          const gl = vars.map((v) => {
+            const gr = grads[v.name];
+            if (!gr)
+              throw new Error(`no gradient for ${v.name}: is it used by the model's output?`);
+            return gr;
+          });
+          if (acc === null) acc = gl;
+          else {
+            const prev: tf.Tensor[] = acc;
+            acc = prev.map((a, i) => tf.add(a, gl[i]));
+            for (const t of [...prev, ...gl]) t.dispose();
+          }
+        }
+        adam.apply(acc ?? [], lr);
+        for (const t of acc ?? []) t.dispose();
+
+        state.step += 1;
+        state.globalStep += 1;
+        state.partial.lossSum += lossSum;
+        state.partial.correct += correct;
+        state.partial.seen += batch;
+        stepsThisCall += 1;
+        stepsTimed += 1;
+        const elapsed = (performance.now() - tStart) / 1000;
+        const perStep = elapsed / stepsTimed;
+        const epochElapsed = (performance.now() - epochT0) / 1000;
+        state.partial.seconds = epochElapsed;
+        progress.update({
+          epoch: epoch + 1,
+          epochs: hyper.epochs,
+          step: state.step,
+          steps,
+          loss: state.partial.lossSum / state.partial.seen,
+          acc: state.partial.correct / state.partial.seen,
+          imagesPerSecond: (stepsTimed * batch) / elapsed,
+          etaEpoch: (steps - state.step) * perStep,
+          etaRun: ((hyper.epochs - epoch - 1) * steps + steps - state.step) * perStep,
+        });
+        const stopNow =
+          opts.signal?.aborted ||
+          (opts.stopAfterSteps !== undefined && stepsThisCall >= opts.stopAfterSteps);
+        if (stopNow && state.step < steps) {
+          const name = await save(false);
+          progress.line(
+            `stopped at epoch ${epoch + 1} step ${state.step}/${steps}: checkpoint ${join(runDir, name)}`,
+          );
+          return { model, history: state.history, best: state.best, stopped: true, runDir };
+        }
+      }
+
+      const seconds = (performance.now() - epochT0) / 1000;
+      const v = evaluateFloat(model, val, normalisation);
+      const entry: HistoryEntry = {
+        epoch: epoch + 1,
+        trainLoss: state.partial.lossSum / state.partial.seen,
+        trainAcc: state.partial.correct / state.partial.seen,
+        valLoss: v.loss,
+        valAcc: v.acc,
+        lr: lrAt(hyper, epoch, steps - 1, steps),
+        seconds,
+        imagesPerSecond: state.partial.seen / seconds,
+      };
+      state = {
+        ...state,
+        epoch: epoch + 1,
+        step: 0,
+        partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+        history: [...state.history, entry],
+      };
+      if (!state.best || entry.valAcc > state.best.valAcc) {
+        state.best = { epoch: epoch + 1, valAcc: entry.valAcc, dir: checkpointName(epoch + 1, 0) };
+      }
+      epochsThisCall += 1;
+      const done = state.epoch >= hyper.epochs;
+      const name = await save(done);
+      progress.line(
+        `epoch ${entry.epoch}/${hyper.epochs} loss ${entry.trainLoss.toFixed(4)} acc ${(100 * entry.trainAcc).toFixed(2)}%` +
+          ` | val loss ${entry.valLoss.toFixed(4)} acc ${(100 * entry.valAcc).toFixed(2)}%` +
+          ` | ${entry.seconds.toFixed(1)} s, ${Math.round(entry.imagesPerSecond)} img/s -> ${name}`,
+      );
+      epochT0 = performance.now();
+      const stop =
+        opts.signal?.aborted ||
+        (opts.stopAfterEpochs !== undefined && epochsThisCall >= opts.stopAfterEpochs);
+      if (stop && !done) {
+        return { model, history: state.history, best: state.best, stopped: true, runDir };
+      }
+    }
+    latest = readLatest(runDir);
+    return { model, history: state.history, best: state.best, stopped: false, runDir };
+  } finally {
+    adam.dispose();
+  }
+}
