@@ -1,19 +1,149 @@
 import { describe, expect, it } from "vitest";
-import { matmulU32 } from "./gemm";
+import { matmulU32, matmulU32Naive } from "./gemm";
+
+const EDGES = [0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe];
+const MOD = 2n ** 32n;
+
+/** Deterministic xorshift32 so failures reproduce. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
+
+/** Random ring elements, about a quarter of them edge values. */
+function randomU32(n: number, seed: number): Uint32Array {
+  const r = rng(seed);
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = r();
+    a[i] = (v & 3) === 0 ? EDGES[(v >>> 2) % EDGES.length] : r();
+  }
+  return a;
+}
+
+function matmulBigInt(a: Uint32Array, b: Uint32Array, m: number, k: number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let acc = 0n;
+      for (let t = 0; t < k; t++) acc += BigInt(a[i * k + t]) * BigInt(b[t * n + j]);
+      out.push(Number(acc % MOD));
+    }
+  return out;
+}
+
+// Shapes hit every path: 8-row blocks, the 4-row and 1-row tails (m % 8),
+// the depth tail (k % 4), several depth blocks (k > 256), several column
+// blocks (n > 512), matrix-vector (m = 1), and empty dimensions.
+const SMALL: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 4],
+  [8, 4, 8],
+  [9, 7, 3],
+  [13, 6, 5],
+  [15, 9, 2],
+  [16, 16, 16],
+  [1, 33, 7],
+  [4, 3, 1],
+];
+const LARGE: [number, number, number][] = [
+  [17, 300, 33],
+  [12, 517, 9],
+  [9, 11, 600],
+  [21, 263, 1030],
+];
+
+describe("matmulU32Naive", () => {
+  it("equals BigInt arithmetic mod 2^32 on random and edge values", () => {
+    SMALL.forEach(([m, k, n], s) => {
+      const a = randomU32(m * k, 10 + s);
+      const b = randomU32(k * n, 50 + s);
+      expect(Array.from(matmulU32Naive(a, b, m, k, n))).toEqual(matmulBigInt(a, b, m, k, n));
+    });
+  });
+});
 
 describe("matmulU32", () => {
-  it("wraps mod 2^32 like BigInt arithmetic", () => {
-    const m = 3,
-      k = 5,
-      n = 4;
-    const a = new Uint32Array(m * k).map((_, i) => (i * 2654435761) >>> 0);
-    const b = new Uint32Array(k * n).map((_, i) => (i * 40503 + 0xffffffff) >>> 0);
-    const c = matmulU32(a, b, m, k, n);
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) {
-        let acc = 0n;
-        for (let t = 0; t < k; t++) acc += BigInt(a[i * k + t]) * BigInt(b[t * n + j]);
-        expect(c[i * n + j]).toBe(Number(acc % 2n ** 32n));
-      }
+  for (const [m, k, n] of SMALL) {
+    it(`equals BigInt arithmetic: ${m}x${k} . ${k}x${n}`, () => {
+      const a = randomU32(m * k, m * 1000 + k);
+      const b = randomU32(k * n, n * 1000 + k + 7);
+      expect(Array.from(matmulU32(a, b, m, k, n))).toEqual(matmulBigInt(a, b, m, k, n));
+    });
+  }
+  for (const [m, k, n] of LARGE) {
+    it(`equals the naive loop across cache blocks: ${m}x${k} . ${k}x${n}`, () => {
+      const a = randomU32(m * k, m + k);
+      const b = randomU32(k * n, n + k + 1);
+      expect(matmulU32(a, b, m, k, n)).toEqual(matmulU32Naive(a, b, m, k, n));
+    });
+  }
+  it("all (2^32 - 1) inputs: (-1)(-1) summed k times = k", () => {
+    const m = 11;
+    const k = 301;
+    const n = 5;
+    const c = matmulU32(
+      new Uint32Array(m * k).fill(0xffffffff),
+      new Uint32Array(k * n).fill(0xffffffff),
+      m,
+      k,
+      n,
+    );
+    expect(Array.from(c)).toEqual(new Array(m * n).fill(k));
+  });
+  it("2^31 . 2^31 wraps to 0 and 2^31 . 1 stays 2^31", () => {
+    const a = new Uint32Array([0x80000000, 0x80000000]);
+    expect(Array.from(matmulU32(a, new Uint32Array([0x80000000, 0]), 1, 2, 1))).toEqual([0]);
+    expect(Array.from(matmulU32(a, new Uint32Array([1, 0]), 1, 2, 1))).toEqual([0x80000000]);
+  });
+  it("handles empty dimensions (k = 0 gives zeros)", () => {
+    expect(Array.from(matmulU32(new Uint32Array(0), new Uint32Array(0), 2, 0, 3))).toEqual([
+      0, 0, 0, 0, 0, 0,
+    ]);
+    expect(matmulU32(new Uint32Array(0), new Uint32Array(12), 0, 4, 3).length).toBe(0);
+    expect(matmulU32(new Uint32Array(8), new Uint32Array(0), 2, 4, 0).length).toBe(0);
+  });
+  it("overwrites a dirty out buffer given as a subarray and returns it", () => {
+    const m = 10;
+    const k = 6;
+    const n = 7;
+    const a = randomU32(m * k, 1);
+    const b = randomU32(k * n, 2);
+    const backing = new Uint32Array(5 + m * n + 3).fill(0xdeadbeef);
+    const out = backing.subarray(5, 5 + m * n);
+    expect(matmulU32(a, b, m, k, n, out)).toBe(out);
+    expect(Array.from(out)).toEqual(matmulBigInt(a, b, m, k, n));
+    expect(backing[4]).toBe(0xdeadbeef);
+    expect(backing[5 + m * n]).toBe(0xdeadbeef);
+  });
+  it("reads inputs given as subarrays at an offset", () => {
+    const m = 9;
+    const k = 5;
+    const n = 4;
+    const big = randomU32(3 + m * k + k * n, 3);
+    const a = big.subarray(3, 3 + m * k);
+    const b = big.subarray(3 + m * k);
+    expect(Array.from(matmulU32(a, b, m, k, n))).toEqual(matmulBigInt(a, b, m, k, n));
+  });
+  it("rejects short buffers, bad dimensions and aliasing with a clear message", () => {
+    expect(() => matmulU32(new Uint32Array(5), new Uint32Array(6), 2, 3, 2)).toThrow(
+      /a has 5 elements, 2x3 needs 6/,
+    );
+    expect(() => matmulU32(new Uint32Array(6), new Uint32Array(5), 2, 3, 2)).toThrow(/b has 5/);
+    expect(() =>
+      matmulU32(new Uint32Array(6), new Uint32Array(6), 2, 3, 2, new Uint32Array(3)),
+    ).toThrow(/out has 3/);
+    expect(() => matmulU32(new Uint32Array(6), new Uint32Array(6), 2.5, 3, 2)).toThrow(/m must be/);
+    const buf = new Uint32Array(16);
+    expect(() =>
+      matmulU32(buf.subarray(0, 4), buf.subarray(4, 8), 2, 2, 2, buf.subarray(2, 6)),
+    ).toThrow(/overlap/);
   });
 });
