@@ -1,1 +1,4 @@
 export * from "./backend";
+export * from "./kd";
+export * from "./layers";
+export * from "./zoo";

@@ -22,7 +22,9 @@ describe("signSTE", () => {
     const x = tf.randomNormal([64, 5], 0, 1.5, "float32", 7);
     const xs = x.dataSync();
     const y = signSTE(x).dataSync();
-    const g = tf.grad((t: tf.Tensor) => tf.sum(signSTE(t)))(x).dataSync();
+    const g = tf
+      .grad((t: tf.Tensor) => tf.sum(signSTE(t)))(x)
+      .dataSync();
     for (let i = 0; i < xs.length; i++) {
       expect(y[i]).toBe(xs[i] >= 0 ? 1 : -1);
       expect(g[i]).toBe(Math.abs(xs[i]) <= 1 ? 1 : 0);

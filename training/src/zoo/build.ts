@@ -10,10 +10,18 @@
  */
 import type * as tfjs from "@tensorflow/tfjs";
 import { ConstantPad2D, SignSTE, samePadding } from "../layers";
-import type { Activation, Block, ConvBlock, DenseBlock, ModelConfig, ResidualBlock } from "./config";
+import type {
+  Activation,
+  Block,
+  ConvBlock,
+  DenseBlock,
+  ModelConfig,
+  ResidualBlock,
+} from "./config";
 
 type TF = typeof tfjs;
 type SymbolicTensor = tfjs.SymbolicTensor;
+type Initializer = ReturnType<TF["initializers"]["glorotUniform"]>;
 
 export interface BuildOptions {
   /** Seed for the weight initialisers (each layer derives its own). Unseeded when absent. */
@@ -39,12 +47,12 @@ class Builder {
     private readonly seed: number | undefined,
   ) {}
 
-  kernelInit(): tfjs.initializers.Initializer {
+  kernelInit(): Initializer {
     const seed = this.seed === undefined ? undefined : this.seed * 1000 + this.seedCounter++;
     return this.tf.initializers.glorotUniform({ seed });
   }
 
-  heInit(): tfjs.initializers.Initializer {
+  heInit(): Initializer {
     const seed = this.seed === undefined ? undefined : this.seed * 1000 + this.seedCounter++;
     return this.tf.initializers.heNormal({ seed });
   }
@@ -55,7 +63,12 @@ class Builder {
 
   bn(x: SymbolicTensor, name: string): SymbolicTensor {
     return this.apply(
-      this.tf.layers.batchNormalization({ name, axis: -1, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }),
+      this.tf.layers.batchNormalization({
+        name,
+        axis: -1,
+        momentum: BN_MOMENTUM,
+        epsilon: BN_EPSILON,
+      }),
       x,
     );
   }
@@ -88,7 +101,13 @@ class Builder {
     return { x: padded, padding: "valid" };
   }
 
-  conv(x: SymbolicTensor, b: ConvBlock, p: string, width: number, padValue: number): SymbolicTensor {
+  conv(
+    x: SymbolicTensor,
+    b: ConvBlock,
+    p: string,
+    width: number,
+    padValue: number,
+  ): SymbolicTensor {
     const tf = this.tf;
     const filters = scaleWidth(b.filters, width);
     const stride = b.stride ?? 1;
@@ -209,11 +228,7 @@ function padValueAfter(block: Block): number {
  * Builds the config's network. Input: [h, w, c] normalised floats (batch
  * first); output: logits (no softmax).
  */
-export function buildModel(
-  tf: TF,
-  config: ModelConfig,
-  opts: BuildOptions = {},
-): tfjs.LayersModel {
+export function buildModel(tf: TF, config: ModelConfig, opts: BuildOptions = {}): tfjs.LayersModel {
   const width = opts.width ?? 1;
   if (!(width > 0) || !Number.isFinite(width)) {
     throw new Error(`buildModel(${config.name}): width must be a positive number, got ${width}`);
@@ -249,5 +264,5 @@ export function buildModel(
 
 /** Number of parameters: all weights, trainable ones plus BN's moving mean and variance. */
 export function countParams(model: tfjs.LayersModel): number {
-  return model.weights.reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 1), 0);
+  return model.weights.reduce((n, w) => n + w.shape.reduce((a: number, d) => a * (d ?? 0), 1), 0);
 }

@@ -1,0 +1,1 @@
+export { type KdLossOptions, kdLoss } from "./loss";
