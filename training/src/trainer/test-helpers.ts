@@ -50,6 +50,8 @@ export function tinyModel(
   m.add(tf.layers.batchNormalization());
   m.add(tf.layers.activation({ activation: "relu" }));
   m.add(tf.layers.flatten());
+  // Unseeded dropout: the trainer must make its masks reproducible.
+  m.add(tf.layers.dropout({ rate: 0.2 }));
   m.add(
     tf.layers.dense({
       units: classes,

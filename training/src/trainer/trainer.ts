@@ -16,7 +16,7 @@ import {
 import { loadWeightsInto } from "../checkpoint/model-io";
 import { Adam } from "./adam";
 import { type ProgressSink, StderrProgress, silentProgress } from "./progress";
-import { deriveSeed, permutation } from "./rng";
+import { deriveSeed, mulberry32, permutation } from "./rng";
 
 /** Images as raw uint8 NHWC with integer labels. */
 export interface DataSplit {
@@ -326,47 +326,57 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
           ? gatherRows(opts.teacherLogits, classes, perm, from, to)
           : null;
         const lr = lrAt(hyper, epoch, s, steps);
+        // Let signal handlers (Ctrl-C) run between steps.
+        await new Promise<void>((r) => setImmediate(r));
+        // tfjs draws unseeded randomness (dropout masks) from Math.random: derive it
+        // from (seed, epoch, step) so a resumed run draws the same masks.
+        const mathRandom = Math.random;
+        Math.random = mulberry32(deriveSeed(hyper.seed, epoch, s, 3));
         let lossSum = 0;
         let correct = 0;
         let acc: tf.Tensor[] | null = null;
-        for (let m0 = 0; m0 < batch; m0 += hyper.microBatch) {
-          const m1 = Math.min(batch, m0 + hyper.microBatch);
-          const n = m1 - m0;
-          const weight = n / batch;
-          let predicted: Int32Array | null = null;
-          const { value, grads } = tf.tidy(() => {
-            const x = normaliseBatch(
-              images.subarray(m0 * px, m1 * px),
-              n,
-              trainSet.shape,
-              normalisation,
-            );
-            const y = tf.tensor1d(g.labels.subarray(m0, m1), "int32");
-            const t = teacher
-              ? tf.tensor2d(teacher.subarray(m0 * classes, m1 * classes), [n, classes])
-              : null;
-            return tf.variableGrads(() => {
-              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-              predicted = tf.argMax(logits, 1).dataSync() as Int32Array;
-              return tf.mul(opts.loss(y, logits, t), weight) as tf.Scalar;
-            }, vars);
-          });
-          lossSum += value.dataSync()[0] * batch;
-          value.dispose();
-          const p = predicted as Int32Array | null;
-          if (p) for (let i = 0; i < n; i++) if (p[i] === g.labels[m0 + i]) correct++;
-          const gl = vars.map((v) => {
-            const gr = grads[v.name];
-            if (!gr)
-              throw new Error(`no gradient for ${v.name}: is it used by the model's output?`);
-            return gr;
-          });
-          if (acc === null) acc = gl;
-          else {
-            const prev: tf.Tensor[] = acc;
-            acc = prev.map((a, i) => tf.add(a, gl[i]));
-            for (const t of [...prev, ...gl]) t.dispose();
+        try {
+          for (let m0 = 0; m0 < batch; m0 += hyper.microBatch) {
+            const m1 = Math.min(batch, m0 + hyper.microBatch);
+            const n = m1 - m0;
+            const weight = n / batch;
+            let predicted: Int32Array | null = null;
+            const { value, grads } = tf.tidy(() => {
+              const x = normaliseBatch(
+                images.subarray(m0 * px, m1 * px),
+                n,
+                trainSet.shape,
+                normalisation,
+              );
+              const y = tf.tensor1d(g.labels.subarray(m0, m1), "int32");
+              const t = teacher
+                ? tf.tensor2d(teacher.subarray(m0 * classes, m1 * classes), [n, classes])
+                : null;
+              return tf.variableGrads(() => {
+                const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+                predicted = tf.argMax(logits, 1).dataSync() as Int32Array;
+                return tf.mul(opts.loss(y, logits, t), weight) as tf.Scalar;
+              }, vars);
+            });
+            lossSum += value.dataSync()[0] * batch;
+            value.dispose();
+            const p = predicted as Int32Array | null;
+            if (p) for (let i = 0; i < n; i++) if (p[i] === g.labels[m0 + i]) correct++;
+            const gl = vars.map((v) => {
+              const gr = grads[v.name];
+              if (!gr)
+                throw new Error(`no gradient for ${v.name}: is it used by the model's output?`);
+              return gr;
+            });
+            if (acc === null) acc = gl;
+            else {
+              const prev: tf.Tensor[] = acc;
+              acc = prev.map((a, i) => tf.add(a, gl[i]));
+              for (const t of [...prev, ...gl]) t.dispose();
+            }
           }
+        } finally {
+          Math.random = mathRandom;
         }
         adam.apply(acc ?? [], lr);
         for (const t of acc ?? []) t.dispose();
