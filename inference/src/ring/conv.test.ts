@@ -208,6 +208,17 @@ describe("conv2dU32", () => {
       expect(Array.from(got)).toEqual(Array.from(ref.out));
     });
   });
+  it("equals the BigInt reference when im2col runs in several chunks", () => {
+    // rowLen = 5*5*64 = 1600 -> 160 rows per chunk; 2*11*10 = 220 rows -> chunks of 160 + 60.
+    const inShape: [number, number, number] = [14, 13, 64];
+    const pad: Padding = { top: 1, bottom: 0, left: 1, right: 0 };
+    const x = randomU32(2 * 14 * 13 * 64, 91);
+    const wt = randomU32(5 * 5 * 64 * 3, 92);
+    const ref = conv2dRef(x, 2, inShape, wt, [5, 5], 3, [1, 1], pad, false);
+    expect(ref.oh * ref.ow * 2).toBe(2 * 11 * 10);
+    const got = conv2dU32(x, 2, inShape, wt, [5, 5], 3, [1, 1], pad);
+    expect(Array.from(got)).toEqual(Array.from(ref.out));
+  });
   it("writes into a given out buffer and returns it", () => {
     const tc = CASES[0];
     const [h, w, c] = tc.inShape;

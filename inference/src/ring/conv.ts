@@ -76,44 +76,100 @@ export function im2colU32(
   padding: Padding,
   out?: Uint32Array,
 ): Uint32Array {
-  const [h, w, c] = inShape;
-  const [kh, kw] = kernel;
-  const [sh, sw] = strides;
-  const [oh, ow] = convOutShape(inShape, kernel, strides, padding);
-  checkPositiveInt(batch, "im2col: batch");
-  checkPositiveInt(c, "im2col: inShape[2] (channels)");
-  checkLength(x, batch * h * w * c, "im2col: x");
-  const rowLen = kh * kw * c;
-  const cols = out ?? new Uint32Array(batch * oh * ow * rowLen);
-  checkLength(cols, batch * oh * ow * rowLen, "im2col: out");
-  const segLen = kw * c;
-  let r = 0;
-  for (let b = 0; b < batch; b++) {
-    const xb = b * h * w * c;
-    for (let oy = 0; oy < oh; oy++) {
-      const y0 = oy * sh - padding.top;
-      for (let ox = 0; ox < ow; ox++, r += rowLen) {
-        const x0 = ox * sw - padding.left;
-        // Columns of the window that fall inside the image: kx in [kx0, kx1).
-        const kx0 = x0 < 0 ? -x0 : 0;
-        const kx1 = x0 + kw > w ? w - x0 : kw;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = y0 + ky;
-          const dst = r + ky * segLen;
-          if (iy < 0 || iy >= h || kx1 <= kx0) {
-            cols.fill(0, dst, dst + segLen);
-            continue;
-          }
-          if (kx0 > 0) cols.fill(0, dst, dst + kx0 * c);
-          const src = xb + (iy * w + x0 + kx0) * c;
-          cols.set(x.subarray(src, src + (kx1 - kx0) * c), dst + kx0 * c);
-          if (kx1 < kw) cols.fill(0, dst + kx1 * c, dst + segLen);
-        }
-      }
-    }
-  }
+  const geo = convGeometry(x, batch, inShape, kernel, strides, padding, "im2col");
+  const rows = batch * geo.oh * geo.ow;
+  const cols = out ?? new Uint32Array(rows * geo.rowLen);
+  checkLength(cols, rows * geo.rowLen, "im2col: out");
+  im2colRows(x, geo, 0, rows, cols);
   return cols;
 }
+
+interface ConvGeometry {
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  oh: number;
+  ow: number;
+  padTop: number;
+  padLeft: number;
+  /** kh * kw * c: the length of one im2col row. */
+  rowLen: number;
+}
+
+function convGeometry(
+  x: Uint32Array,
+  batch: number,
+  inShape: Shape3 | [number, number, number],
+  kernel: [number, number],
+  strides: [number, number],
+  padding: Padding,
+  what: string,
+): ConvGeometry {
+  const [h, w, c] = inShape;
+  const [kh, kw] = kernel;
+  const [oh, ow] = convOutShape(inShape, kernel, strides, padding);
+  checkPositiveInt(batch, `${what}: batch`);
+  checkPositiveInt(c, `${what}: inShape[2] (channels)`);
+  checkLength(x, batch * h * w * c, `${what}: x`);
+  return {
+    h,
+    w,
+    c,
+    kh,
+    kw,
+    sh: strides[0],
+    sw: strides[1],
+    oh,
+    ow,
+    padTop: padding.top,
+    padLeft: padding.left,
+    rowLen: kh * kw * c,
+  };
+}
+
+/** Writes im2col rows [r0, r1) (output positions in NHWC order) to cols[0..]. */
+function im2colRows(
+  x: Uint32Array,
+  g: ConvGeometry,
+  r0: number,
+  r1: number,
+  cols: Uint32Array,
+): void {
+  const { h, w, c, kh, kw, sh, sw, oh, ow, rowLen } = g;
+  const segLen = kw * c;
+  let dstRow = 0;
+  for (let r = r0; r < r1; r++, dstRow += rowLen) {
+    const ox = r % ow;
+    const q = (r - ox) / ow;
+    const oy = q % oh;
+    const b = (q - oy) / oh;
+    const xb = b * h * w * c;
+    const y0 = oy * sh - g.padTop;
+    const x0 = ox * sw - g.padLeft;
+    // Columns of the window that fall inside the image: kx in [kx0, kx1).
+    const kx0 = x0 < 0 ? -x0 : 0;
+    const kx1 = x0 + kw > w ? w - x0 : kw;
+    for (let ky = 0; ky < kh; ky++) {
+      const iy = y0 + ky;
+      const dst = dstRow + ky * segLen;
+      if (iy < 0 || iy >= h || kx1 <= kx0) {
+        cols.fill(0, dst, dst + segLen);
+        continue;
+      }
+      if (kx0 > 0) cols.fill(0, dst, dst + kx0 * c);
+      const src = xb + (iy * w + x0 + kx0) * c;
+      cols.set(x.subarray(src, src + (kx1 - kx0) * c), dst + kx0 * c);
+      if (kx1 < kw) cols.fill(0, dst + kx1 * c, dst + segLen);
+    }
+  }
+}
+
+/** im2col is done in chunks of about this many elements (1 MiB), not all at once. */
+const IM2COL_CHUNK = 1 << 18;
 
 /**
  * 2-D convolution over Z_2^32: x NHWC [batch, h, w, inC], w [kh, kw, inC, outC],
@@ -131,19 +187,25 @@ export function conv2dU32(
   padding: Padding,
   out?: Uint32Array,
 ): Uint32Array {
-  const [, , c] = inShape;
-  const [kh, kw] = kernel;
   checkPositiveInt(outC, "conv2d: outC");
-  const [oh, ow] = convOutShape(inShape, kernel, strides, padding);
-  checkLength(w, kh * kw * c * outC, "conv2d: weights");
-  const rows = batch * oh * ow;
+  const g = convGeometry(x, batch, inShape, kernel, strides, padding, "conv2d");
+  checkLength(w, g.rowLen * outC, "conv2d: weights");
+  const rows = batch * g.oh * g.ow;
   const result = out ?? new Uint32Array(rows * outC);
   checkLength(result, rows * outC, "conv2d: out");
-  if (kh === 1 && kw === 1 && strides[0] === 1 && strides[1] === 1 && isZero(padding)) {
+  if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && isZero(padding)) {
     return pointwiseU32(x, batch, inShape, w, outC, result);
   }
-  const cols = im2colU32(x, batch, inShape, kernel, strides, padding);
-  return matmulU32(cols, w, rows, kh * kw * c, outC, result);
+  // im2col + GEMM over chunks of output rows, so the column buffer stays in
+  // cache and memory stays small (a whole-batch im2col can be ~100 MB).
+  const chunkRows = Math.max(8, Math.floor(IM2COL_CHUNK / g.rowLen / 8) * 8);
+  const cols = new Uint32Array(Math.min(rows, chunkRows) * g.rowLen);
+  for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+    const r1 = Math.min(rows, r0 + chunkRows);
+    im2colRows(x, g, r0, r1, cols);
+    matmulU32(cols, w, r1 - r0, g.rowLen, outC, result.subarray(r0 * outC, r1 * outC));
+  }
+  return result;
 }
 
 function isZero(p: Padding): boolean {
