@@ -1,0 +1,578 @@
+import { argmaxAgreement, evaluateFixed, traceRanges } from "../eval/fixed";
+import { evaluateFloat, floatModelShapes } from "../eval/float";
+import { checkExport } from "../model/check";
+import { ExportFormatError } from "../model/errors";
+import { shapeEquals } from "../model/geometry";
+import { encodeWeights, sha256Hex } from "../model/io";
+import {
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  type Layer,
+  type LinearLayer,
+  type ModelExport,
+  RING_BITS,
+  type Shape3,
+  type TensorRef,
+} from "../model/types";
+import type { FloatBatchNorm, FloatLayer, FloatLinearLayer, FloatModel } from "./float-model";
+
+/** Default fractional bits (see docs/export-format.md for the measurement behind it). */
+export const DEFAULT_FRAC_BITS = 12;
+/** Default safety margin (bits) kept free above the largest calibrated activation. */
+export const DEFAULT_MIN_HEADROOM_BITS = 1;
+
+const INT32_MAX = 2 ** 31 - 1;
+
+export interface ExportOptions {
+  /** Fractional bits of weights and activations (default {@link DEFAULT_FRAC_BITS}). */
+  fracBits?: number;
+  /** NHWC uint8 images used to measure activation ranges (needed for ReLU nets). */
+  calibration?: { images: Uint8Array; count: number };
+  /** Bits to keep free above the largest calibrated |activation| (default 1). */
+  minHeadroomBits?: number;
+  /** Recorded in model.json `source` (checkpoint path, anything else useful). */
+  source: { checkpoint: string; createdAt?: string; [key: string]: unknown };
+}
+
+export interface LayerExportReport {
+  name: string;
+  kind: Layer["kind"];
+  /** Fractional bits of the accumulator before any shift (linear layers). */
+  accFracBits?: number;
+  /** Worst case |accumulator| over all inputs (linear layers reading pixels or bits). */
+  staticMaxAbs?: number;
+  /** Largest |value| seen on the calibration images (before the shift for linear layers). */
+  calibratedMaxAbs?: number;
+  /** 31 - bits of the governing maximum (static where known, else calibrated). */
+  headroomBits?: number;
+  /** Largest fracBits for which this layer still fits (estimated from the ranges). */
+  maxFracBits?: number;
+  notes: string[];
+}
+
+export interface ExportReport {
+  fracBits: number;
+  minHeadroomBits: number;
+  layers: LayerExportReport[];
+  /** min over layers of maxFracBits. */
+  maxSafeFracBits: number;
+  calibration?: {
+    count: number;
+    /** Fraction of calibration images where fixed and float argmax agree. */
+    argmaxAgreement: number;
+    /** Largest |fixed logit / 2^fracBits - float logit|. */
+    maxLogitError: number;
+  };
+}
+
+export interface ExportResult {
+  model: ModelExport;
+  weights: Int32Array;
+  report: ExportReport;
+}
+
+/** Stored value u of the current activation, per channel: float x = a[c] * u + c[c]. */
+interface ValueMap {
+  domain: "pixels" | "bits" | "int";
+  frac: number;
+  a: Float64Array;
+  c: Float64Array;
+}
+
+function isLinear(l: FloatLayer | undefined): l is FloatLinearLayer {
+  return (
+    l !== undefined &&
+    (l.kind === "conv2d" ||
+      l.kind === "depthwise2d" ||
+      l.kind === "pointwise2d" ||
+      l.kind === "dense")
+  );
+}
+
+class BlobBuilder {
+  private parts: Int32Array[] = [];
+  private size = 0;
+  add(values: Int32Array, shape: number[], fracBits: number): TensorRef {
+    const ref = { offset: this.size, length: values.length, shape, fracBits };
+    this.parts.push(values);
+    this.size += values.length;
+    return ref;
+  }
+  build(): Int32Array {
+    const out = new Int32Array(this.size);
+    let o = 0;
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+}
+
+function quantise(x: number, scale: number, what: string, fracBits: number): number {
+  const q = Math.round(x * scale);
+  if (!Number.isFinite(q) || Math.abs(q) > INT32_MAX) {
+    throw new ExportFormatError(
+      what,
+      `value ${x} does not fit int32 at ${Math.log2(scale)} fractional bits (fracBits ${fracBits}); use a smaller fracBits`,
+    );
+  }
+  return q;
+}
+
+/**
+ * Turns a float model into a fixed-point export with every fusion of
+ * DESIGN.md section 3 (see docs/export-format.md for the rules and proofs):
+ * normalisation into the first linear layer, BN + Sign into a per-channel
+ * threshold (channel negated where gamma' < 0), BN into W, b otherwise,
+ * {-1,+1} -> {0,1} bit inputs absorbed by the next linear layer, per-position
+ * bias where the float padding differs from a stored 0, maxpool after Sign as
+ * "or", truncation only where the output feeds another product.
+ *
+ * Refuses (ExportFormatError) a fracBits for which some accumulator can
+ * overflow the 32-bit ring: worst case for layers reading pixels or bits,
+ * measured on `calibration` for layers reading int activations.
+ */
+export function exportModel(float: FloatModel, opts: ExportOptions): ExportResult {
+  const F = opts.fracBits ?? DEFAULT_FRAC_BITS;
+  const margin = opts.minHeadroomBits ?? DEFAULT_MIN_HEADROOM_BITS;
+  if (!Number.isInteger(F) || F < 0 || F > 24) {
+    throw new ExportFormatError("fracBits", `must be an integer in 0..24, got ${F}`);
+  }
+  const shapes = floatModelShapes(float);
+  const maxStd = Math.max(...float.normalisation.std);
+  // pixels are integers 0..255 with normalisation 1/std folded into the weights:
+  // extra fractional bits keep W/std as precise as W at fracBits.
+  const pixelExtra = Math.max(0, Math.ceil(Math.log2(maxStd)));
+  const blob = new BlobBuilder();
+  const layers: Layer[] = [];
+  const reports: LayerExportReport[] = [];
+  const fracCoeff: number[] = []; // per export layer: d(accFracBits)/d(fracBits), 0 if not linear
+  const staticMax: (number | undefined)[] = [];
+
+  let vm: ValueMap = {
+    domain: "pixels",
+    frac: 0,
+    a: Float64Array.from(float.normalisation.std, (s) => 1 / s),
+    c: Float64Array.from(float.normalisation.mean, (m, k) => -m / float.normalisation.std[k]),
+  };
+  let cur: Shape3 = [...float.input.shape];
+  let flattened = false;
+  const fl = float.layers;
+
+  const base = (l: FloatLayer, inShape: Shape3, outShape: Shape3) => ({
+    name: l.name,
+    inShape,
+    outShape,
+    inDomain: vm.domain === "bits" ? ("bits" as const) : ("int" as const),
+  });
+
+  for (let i = 0; i < fl.length; i++) {
+    const l = fl[i];
+    const at = `float.layers[${i}] (${l.name})`;
+    const s = shapes[i];
+    if (l.kind !== "dense" && l.kind !== "flatten" && l.kind !== "sign" && l.kind !== "relu") {
+      if (flattened && !shapeEquals(s.inShape, cur)) {
+        throw new ExportFormatError(at, `a ${l.kind} after flatten is not supported`);
+      }
+    }
+    if (l.kind === "flatten") {
+      flattened = true;
+      continue;
+    }
+    if (l.kind === "batchnorm") {
+      throw new ExportFormatError(
+        at,
+        "batchnorm must directly follow a linear layer (conv2d, depthwise2d, pointwise2d, dense) to be fused",
+      );
+    }
+    if (l.kind === "sign" || l.kind === "relu") {
+      if (vm.domain !== "int") {
+        throw new ExportFormatError(at, `${l.kind} must follow a linear layer, not ${vm.domain}`);
+      }
+      const out: Shape3 = [...cur];
+      if (l.kind === "sign") {
+        layers.push({ kind: "sign", ...base(l, cur, out), outDomain: "bits", outFracBits: 0 });
+        const n = cur[2];
+        vm = {
+          domain: "bits",
+          frac: 0,
+          a: new Float64Array(n).fill(2),
+          c: new Float64Array(n).fill(-1),
+        };
+      } else {
+        layers.push({ kind: "relu", ...base(l, cur, out), outDomain: "int", outFracBits: vm.frac });
+      }
+      reports.push({ name: l.name, kind: l.kind, notes: [] });
+      fracCoeff.push(0);
+      staticMax.push(undefined);
+      continue;
+    }
+    if (l.kind === "maxpool") {
+      const mode = vm.domain === "bits" ? "or" : "max";
+      const out: Shape3 = [s.outShape[0], s.outShape[1], cur[2]];
+      layers.push({
+        kind: "maxpool",
+        ...base(l, cur, out),
+        outDomain: vm.domain === "bits" ? "bits" : "int",
+        outFracBits: vm.frac,
+        pool: [...l.pool],
+        strides: [...l.strides],
+        mode,
+      });
+      reports.push({
+        name: l.name,
+        kind: "maxpool",
+        notes: [mode === "or" ? "maxpool after sign: OR of bits" : "max of ints"],
+      });
+      fracCoeff.push(0);
+      staticMax.push(undefined);
+      cur = out;
+      continue;
+    }
+    // ---- linear layer (+ optional batchnorm) ----
+    const notes: string[] = [];
+    let j = i + 1;
+    let bn: FloatBatchNorm | undefined;
+    if (fl[j]?.kind === "batchnorm") {
+      bn = fl[j] as FloatBatchNorm;
+      j++;
+    }
+    const feedsSign = fl[j]?.kind === "sign";
+    let feedsProduct = false;
+    for (let k = j; k < fl.length; k++) {
+      if (fl[k].kind === "sign") break;
+      if (isLinear(fl[k])) {
+        feedsProduct = true;
+        break;
+      }
+    }
+    const inDomain = vm.domain;
+    const wF = inDomain === "pixels" ? F + pixelExtra : F;
+    const accF = wF + vm.frac;
+    const outShift = feedsProduct ? accF - F : 0;
+    const [h, w, c] = cur;
+    const W = l.weights;
+    const nW = W.length;
+    let outShape: Shape3;
+    let outC: number;
+    let icOf: (k: number) => number;
+    let ocOf: (k: number) => number;
+    switch (l.kind) {
+      case "conv2d":
+        outC = s.outShape[2];
+        outShape = [s.outShape[0], s.outShape[1], outC];
+        ocOf = (k) => k % outC;
+        icOf = (k) => Math.floor(k / outC) % c;
+        break;
+      case "depthwise2d":
+        outC = c;
+        outShape = [s.outShape[0], s.outShape[1], outC];
+        ocOf = (k) => k % c;
+        icOf = ocOf;
+        break;
+      case "pointwise2d":
+        outC = s.outShape[2];
+        outShape = [h, w, outC];
+        ocOf = (k) => k % outC;
+        icOf = (k) => Math.floor(k / outC);
+        break;
+      case "dense":
+        outC = s.outShape[2];
+        outShape = [1, 1, outC];
+        ocOf = (k) => k % outC;
+        icOf = (k) => Math.floor(k / outC) % c;
+        break;
+    }
+    // effective float weights on the stored input u, bias absorbing the offsets c
+    const wEff = new Float64Array(nW);
+    const bEff = new Float64Array(outC);
+    if (l.bias) bEff.set(l.bias);
+    for (let k = 0; k < nW; k++) {
+      const ic = icOf(k);
+      wEff[k] = W[k] * vm.a[ic];
+      bEff[ocOf(k)] += W[k] * vm.c[ic];
+    }
+    if (inDomain === "pixels")
+      notes.push(`input normalisation folded (weights at ${wF} fractional bits)`);
+    if (inDomain === "bits") notes.push("reads sign bits: W' = 2W, b' = b - W.1");
+    // per-position bias where the float padding value differs from the stored 0
+    let corr: Float64Array | undefined;
+    const spatial = l.kind === "conv2d" || l.kind === "depthwise2d";
+    if (spatial) {
+      const pad = s.pad;
+      const diff = Float64Array.from(vm.c, (cv) => l.padValue - cv);
+      const padded = pad.top + pad.bottom + pad.left + pad.right > 0;
+      if (padded && diff.some((d) => Math.abs(d) > 0)) {
+        const [oh, ow] = outShape;
+        const [kh, kw] = l.kernel;
+        const [sh, sw] = l.strides;
+        corr = new Float64Array(oh * ow * outC);
+        for (let y = 0; y < oh; y++) {
+          for (let x = 0; x < ow; x++) {
+            const pb = (y * ow + x) * outC;
+            for (let a = 0; a < kh; a++) {
+              const ii = y * sh + a - pad.top;
+              for (let b = 0; b < kw; b++) {
+                const jj = x * sw + b - pad.left;
+                if (ii >= 0 && ii < h && jj >= 0 && jj < w) continue;
+                for (let ic = 0; ic < c; ic++) {
+                  if (diff[ic] === 0) continue;
+                  if (l.kind === "depthwise2d") {
+                    corr[pb + ic] += W[(a * kw + b) * c + ic] * diff[ic];
+                  } else {
+                    const wb = ((a * kw + b) * c + ic) * outC;
+                    for (let o = 0; o < outC; o++) corr[pb + o] += W[wb + o] * diff[ic];
+                  }
+                }
+              }
+            }
+          }
+        }
+        notes.push(`per-position bias: float padded with ${l.padValue}, stored padding is 0`);
+      }
+    }
+    // batch norm
+    const constBit = new Int8Array(outC).fill(-1); // channel with a constant sign output: 0/1
+    if (bn) {
+      const maxU = inDomain === "pixels" ? 255 : inDomain === "bits" ? 1 : Number.POSITIVE_INFINITY;
+      const wAbs = new Float64Array(outC);
+      for (let k = 0; k < nW; k++) wAbs[ocOf(k)] += Math.abs(wEff[k]);
+      const corrMax = new Float64Array(outC);
+      if (corr) {
+        for (let k = 0; k < corr.length; k++) {
+          const o = k % outC;
+          corrMax[o] = Math.max(corrMax[o], Math.abs(corr[k]));
+        }
+      }
+      let negated = 0;
+      let constant = 0;
+      for (let o = 0; o < outC; o++) {
+        const g = bn.gamma[o] / Math.sqrt(bn.variance[o] + bn.epsilon);
+        const betaP = bn.beta[o] - g * bn.mean[o];
+        if (!Number.isFinite(g) || !Number.isFinite(betaP)) {
+          throw new ExportFormatError(`${at} + ${bn.name}`, `batchnorm channel ${o} is not finite`);
+        }
+        if (feedsSign) {
+          // sign(g z + beta') = sign(sgn(g) (z + beta'/g)), sign(0) = +1 kept by the >= 0 test
+          const t = g === 0 ? Number.POSITIVE_INFINITY : betaP / g;
+          const zBound = wAbs[o] * maxU + Math.abs(bEff[o]) + corrMax[o];
+          if (g === 0 || Math.abs(t) > zBound) {
+            constBit[o] = betaP >= 0 ? 1 : 0;
+            constant++;
+            continue;
+          }
+          bEff[o] += t;
+          if (g < 0) negated++;
+        } else {
+          bEff[o] = g * bEff[o] + betaP;
+        }
+      }
+      for (let k = 0; k < nW; k++) {
+        const o = ocOf(k);
+        const g = bn.gamma[o] / Math.sqrt(bn.variance[o] + bn.epsilon);
+        if (feedsSign) {
+          if (constBit[o] >= 0) wEff[k] = 0;
+          else if (g < 0) wEff[k] = -wEff[k];
+        } else {
+          wEff[k] *= g;
+        }
+      }
+      if (feedsSign) {
+        for (let o = 0; o < outC; o++) {
+          const g = bn.gamma[o] / Math.sqrt(bn.variance[o] + bn.epsilon);
+          if (g < 0 && constBit[o] < 0) bEff[o] = -bEff[o];
+        }
+      }
+      if (corr) {
+        for (let k = 0; k < corr.length; k++) {
+          const o = k % outC;
+          const g = bn.gamma[o] / Math.sqrt(bn.variance[o] + bn.epsilon);
+          if (feedsSign) corr[k] = constBit[o] >= 0 ? 0 : g < 0 ? -corr[k] : corr[k];
+          else corr[k] *= g;
+        }
+      }
+      notes.push(
+        feedsSign
+          ? `batchnorm ${bn.name} -> per-channel threshold (${negated} channels negated for gamma' < 0, ${constant} constant)`
+          : `batchnorm ${bn.name} folded into weights and bias`,
+      );
+    }
+    // quantise
+    const scale = 2 ** accF;
+    const wq = new Int32Array(nW);
+    for (let k = 0; k < nW; k++) wq[k] = quantise(wEff[k], scale, `${at}.weights`, F);
+    const perPos = corr !== undefined;
+    const positions = perPos ? outShape[0] * outShape[1] : 1;
+    const bq = new Int32Array(positions * outC);
+    for (let p = 0; p < positions; p++) {
+      for (let o = 0; o < outC; o++) {
+        const k = p * outC + o;
+        if (constBit[o] >= 0) bq[k] = constBit[o] === 1 ? 0 : -1;
+        else bq[k] = quantise(bEff[o] + (corr ? corr[k] : 0), scale, `${at}.bias`, F);
+      }
+    }
+    // worst case |acc| when the input range is known
+    let sMax: number | undefined;
+    if (inDomain !== "int") {
+      const maxU = inDomain === "pixels" ? 255 : 1;
+      const wAbs = new Float64Array(outC);
+      for (let k = 0; k < nW; k++) wAbs[ocOf(k)] += Math.abs(wq[k]);
+      sMax = 0;
+      for (let k = 0; k < bq.length; k++) {
+        sMax = Math.max(sMax, wAbs[k % outC] * maxU + Math.abs(bq[k]));
+      }
+    }
+    const weightShape =
+      l.kind === "conv2d"
+        ? [l.kernel[0], l.kernel[1], c, outC]
+        : l.kind === "depthwise2d"
+          ? [l.kernel[0], l.kernel[1], c, 1]
+          : l.kind === "pointwise2d"
+            ? [c, outC]
+            : [h * w * c, outC];
+    const weights = blob.add(wq, weightShape, wF);
+    const bias = blob.add(bq, perPos ? [outShape[0], outShape[1], outC] : [outC], accF);
+    const lin = {
+      ...base(l, cur, outShape),
+      outDomain: "int" as const,
+      outFracBits: accF - outShift,
+      weights,
+      bias,
+      outShift,
+    };
+    let layer: LinearLayer;
+    if (l.kind === "conv2d" || l.kind === "depthwise2d") {
+      layer = {
+        kind: l.kind,
+        ...lin,
+        kernel: [...l.kernel],
+        strides: [...l.strides],
+        padding: { ...s.pad },
+      };
+    } else {
+      layer = { kind: l.kind, ...lin };
+    }
+    if (outShift > 0) notes.push(`truncation by ${outShift} bits (output feeds another product)`);
+    layers.push(layer);
+    reports.push({ name: l.name, kind: l.kind, accFracBits: accF, staticMaxAbs: sMax, notes });
+    fracCoeff.push(inDomain === "int" ? 2 : 1);
+    staticMax.push(sMax);
+    const fOut = accF - outShift;
+    vm = {
+      domain: "int",
+      frac: fOut,
+      a: new Float64Array(outC).fill(2 ** -fOut),
+      c: new Float64Array(outC),
+    };
+    cur = outShape;
+    i = j - 1;
+  }
+
+  const weights = blob.build();
+  const model: ModelExport = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    name: float.name,
+    ringBits: RING_BITS,
+    input: { shape: [...float.input.shape], encoding: "uint8", dataset: float.dataset },
+    classes: [...float.classes],
+    layers,
+    blob: {
+      file: "weights.bin",
+      bytes: weights.length * 4,
+      sha256: sha256Hex(encodeWeights(weights)),
+    },
+    source: {
+      ...opts.source,
+      checkpoint: opts.source.checkpoint,
+      dataset: float.dataset,
+      normalisation: {
+        mean: [...float.normalisation.mean],
+        std: [...float.normalisation.std],
+      },
+      createdAt: opts.source.createdAt ?? new Date().toISOString(),
+      fracBits: F,
+    },
+  };
+  checkExport(model, weights.length, "export");
+
+  // ---- range check ----
+  let ranges: ReturnType<typeof traceRanges> | undefined;
+  const cal = opts.calibration;
+  if (cal && cal.count > 0) ranges = traceRanges(model, weights, cal.images, cal.count);
+  let maxSafe = Number.POSITIVE_INFINITY;
+  const problems: string[] = [];
+  layers.forEach((layer, k) => {
+    const r = reports[k];
+    if (ranges) r.calibratedMaxAbs = ranges[k].maxAbs;
+    if (!("weights" in layer)) return;
+    const sm = staticMax[k];
+    let bits: number;
+    let limit: number;
+    if (sm !== undefined) {
+      bits = Math.ceil(Math.log2(sm + 1));
+      limit = 31; // a worst-case bound needs no margin
+    } else if (ranges) {
+      bits = ranges[k].bits;
+      limit = 31 - margin;
+    } else {
+      throw new ExportFormatError(
+        "calibration",
+        `layer ${layer.name} reads int activations whose range is only known from data: pass calibration images`,
+      );
+    }
+    r.headroomBits = 31 - bits;
+    r.maxFracBits = F + Math.floor((limit - bits) / fracCoeff[k]);
+    maxSafe = Math.min(maxSafe, r.maxFracBits);
+    if (bits > limit) {
+      problems.push(
+        `layer ${layer.name}: |accumulator| up to ${sm ?? ranges?.[k].maxAbs} needs ${bits} bits (${sm !== undefined ? "worst case" : `calibrated, keeping ${margin} bit(s) free`})`,
+      );
+    }
+  });
+  if (problems.length > 0) {
+    throw new ExportFormatError(
+      "fracBits",
+      `${F} can overflow the ${RING_BITS}-bit ring: ${problems.join("; ")}. fracBits <= ${maxSafe} would fit`,
+    );
+  }
+  const report: ExportReport = {
+    fracBits: F,
+    minHeadroomBits: margin,
+    layers: reports,
+    maxSafeFracBits: maxSafe,
+  };
+  if (cal && cal.count > 0) {
+    const fx = evaluateFixed(model, weights, cal.images, cal.count);
+    const fp = evaluateFloat(float, cal.images, cal.count);
+    const outFrac = layers[layers.length - 1].outFracBits;
+    let err = 0;
+    for (let k = 0; k < fx.length; k++) err = Math.max(err, Math.abs(fx[k] / 2 ** outFrac - fp[k]));
+    report.calibration = {
+      count: cal.count,
+      argmaxAgreement: argmaxAgreement(fx, fp, float.classes.length),
+      maxLogitError: err,
+    };
+  }
+  return { model, weights, report };
+}
+
+/** One line per layer, for CLIs. */
+export function formatExportReport(r: ExportReport): string {
+  const lines = [`fracBits ${r.fracBits} (largest safe: ${r.maxSafeFracBits})`];
+  for (const l of r.layers) {
+    const parts = [`${l.name} (${l.kind})`];
+    if (l.accFracBits !== undefined) parts.push(`acc frac ${l.accFracBits}`);
+    if (l.staticMaxAbs !== undefined) parts.push(`worst |acc| ${l.staticMaxAbs}`);
+    if (l.calibratedMaxAbs !== undefined) parts.push(`calibrated max ${l.calibratedMaxAbs}`);
+    if (l.headroomBits !== undefined) parts.push(`headroom ${l.headroomBits} bits`);
+    lines.push(`  ${parts.join(", ")}${l.notes.length ? ` - ${l.notes.join("; ")}` : ""}`);
+  }
+  if (r.calibration) {
+    lines.push(
+      `calibration: ${r.calibration.count} images, argmax agreement ${(r.calibration.argmaxAgreement * 100).toFixed(2)}%, max logit error ${r.calibration.maxLogitError.toExponential(2)}`,
+    );
+  }
+  return lines.join("\n");
+}
