@@ -19,3 +19,4 @@ export {
   type ResidualBlock,
   validateModelConfig,
 } from "./config";
+export { type FloatModelInfo, toFloatModel } from "./float-model";
