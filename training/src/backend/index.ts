@@ -8,4 +8,10 @@ export {
   type Tf,
   wasmBinaryDir,
 } from "./init";
-export { registerWasmKernels, wasmKernels } from "./kernels";
+export {
+  originalWasmKernel,
+  registerWasmKernels,
+  unregisterWasmKernels,
+  WASM_KERNEL_REASONS,
+  wasmKernelConfigs,
+} from "./kernels";

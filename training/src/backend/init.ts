@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { registerWasmKernels, wasmKernels } from "./kernels";
+import { registerWasmKernels } from "./kernels";
 
 /** What the caller asks for; `auto` = tfjs-node if it loads, else wasm (never silently cpu). */
 export type BackendChoice = "auto" | "node" | "wasm" | "cpu";
@@ -76,7 +76,7 @@ async function initWasm(threads: number | undefined): Promise<void> {
 async function describeWasm(): Promise<string> {
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
-  return `wasm (${simd ? "simd" : "no simd"}, ${threads ? "threaded" : "1 thread"}, ${wasmKernels.length} kernels patched)`;
+  return `wasm (${simd ? "simd" : "no simd"}, ${threads ? "threaded" : "1 thread"}, ${registerWasmKernels(tf).length} kernels registered)`;
 }
 
 /**

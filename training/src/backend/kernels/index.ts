@@ -1,20 +1,82 @@
 import type * as tfNs from "@tensorflow/tfjs";
-import type { KernelConfig } from "@tensorflow/tfjs";
+import { makeMatMulConfig } from "./batch_mat_mul";
+import { conv2dBackpropFilterConfig } from "./conv2d_backprop_filter";
+import { conv2dBackpropInputConfig } from "./conv2d_backprop_input";
+import { depthwiseBackpropFilterConfig } from "./depthwise_backprop_filter";
+import { depthwiseBackpropInputConfig } from "./depthwise_backprop_input";
+import { maxPoolGradConfig } from "./max_pool_grad";
+import { maxPoolWithArgmaxConfig } from "./max_pool_with_argmax";
+import { makeTileConfig } from "./tile";
+
+/** Why each kernel is registered on wasm (docs/backend.md has the measurements). */
+export const WASM_KERNEL_REASONS: Readonly<Record<string, string>> = {
+  Conv2DBackpropFilter: "missing in tfjs-backend-wasm 4.22",
+  DepthwiseConv2dNativeBackpropInput: "missing in tfjs-backend-wasm 4.22",
+  DepthwiseConv2dNativeBackpropFilter: "missing in tfjs-backend-wasm 4.22",
+  Conv2DBackpropInput: "slow: replaced by a forward conv on the zero-inserted gradient",
+  MaxPoolGrad: "wrong: zero gradient for windows whose maximum is negative",
+  MaxPoolWithArgmax: "wrong: same negative-maximum bug",
+  BatchMatMul: "transposeA/B path ~10x slower; packed-weights cache ignores shape",
+  _FusedMatMul: "same as BatchMatMul",
+  Tile: "slow (sits in the batch-norm gradient): replaced by block copies",
+};
 
 /**
- * Kernels registered on the wasm backend: gradient kernels it lacks and replacements for
- * kernels it gets wrong or runs slowly (docs/backend.md lists why each one is here).
+ * The kernel configs for wasm. Overrides of existing kernels wrap the original (taken
+ * from `getKernel` before it is replaced), so this is built when registering.
  */
-export const wasmKernels: KernelConfig[] = [];
+export function wasmKernelConfigs(tf: typeof tfNs): tfNs.KernelConfig[] {
+  const orig = (name: string): tfNs.KernelConfig => {
+    const k = tf.getKernel(name, "wasm");
+    if (k == null) throw new Error(`wasm kernel ${name} missing: cannot wrap it`);
+    return k;
+  };
+  return [
+    conv2dBackpropFilterConfig,
+    conv2dBackpropInputConfig,
+    depthwiseBackpropInputConfig,
+    depthwiseBackpropFilterConfig,
+    maxPoolGradConfig,
+    maxPoolWithArgmaxConfig,
+    makeMatMulConfig(tf.BatchMatMul, orig(tf.BatchMatMul)),
+    makeMatMulConfig(tf._FusedMatMul, orig(tf._FusedMatMul)),
+    makeTileConfig(orig(tf.Tile)),
+  ];
+}
 
-let registered = false;
+let registered: tfNs.KernelConfig[] | null = null;
+const originals = new Map<string, tfNs.KernelConfig>();
 
-/** Register `wasmKernels` once, replacing any kernel wasm already has under the same name. */
-export function registerWasmKernels(tf: typeof tfNs): void {
-  if (registered) return;
-  for (const k of wasmKernels) {
-    if (tf.getKernel(k.kernelName, "wasm") != null) tf.unregisterKernel(k.kernelName, "wasm");
-    tf.registerKernel(k);
+/** Register the wasm kernels once, replacing wasm's own kernel of the same name. */
+export function registerWasmKernels(tf: typeof tfNs): string[] {
+  if (registered == null) {
+    const configs = wasmKernelConfigs(tf);
+    for (const k of configs) {
+      const old = tf.getKernel(k.kernelName, "wasm");
+      if (old != null) {
+        originals.set(k.kernelName, old);
+        tf.unregisterKernel(k.kernelName, "wasm");
+      }
+      tf.registerKernel(k);
+    }
+    registered = configs;
   }
-  registered = true;
+  return registered.map((k) => k.kernelName);
+}
+
+/** wasm's own kernel that `registerWasmKernels` replaced (for tests and benchmarks). */
+export function originalWasmKernel(name: string): tfNs.KernelConfig | undefined {
+  return originals.get(name);
+}
+
+/** Put wasm's own kernels back (benchmarks compare both); registerWasmKernels redoes it. */
+export function unregisterWasmKernels(tf: typeof tfNs): void {
+  if (registered == null) return;
+  for (const k of registered) {
+    tf.unregisterKernel(k.kernelName, "wasm");
+    const old = originals.get(k.kernelName);
+    if (old != null) tf.registerKernel(old);
+  }
+  originals.clear();
+  registered = null;
 }

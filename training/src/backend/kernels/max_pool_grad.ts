@@ -1,0 +1,118 @@
+import * as tf from "@tensorflow/tfjs";
+import { asWasm, type KernelArgs } from "./util";
+
+/** Window geometry of a 2-D max pool over an NHWC input. */
+export interface PoolGeometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  outH: number;
+  outW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export function poolGeometry(info: tf.backend_util.Conv2DInfo): PoolGeometry {
+  return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    kh: info.effectiveFilterHeight,
+    kw: info.effectiveFilterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/**
+ * For each output position, call `visit(outIndex, argIndex, max)` with the flat NHWC index
+ * of the window's first maximum in row-major scan order (padding excluded), the rule of
+ * tfjs's cpu backend. A window whose maximum is negative still has an argmax.
+ */
+export function forEachWindowMax(
+  x: ArrayLike<number>,
+  g: PoolGeometry,
+  visit: (outIndex: number, argIndex: number, max: number) => void,
+): void {
+  let o = 0;
+  for (let b = 0; b < g.n; b++) {
+    const xb = b * g.h * g.w * g.c;
+    for (let oh = 0; oh < g.outH; oh++) {
+      const r0 = oh * g.sh - g.padTop;
+      const rMin = Math.max(0, r0);
+      const rMax = Math.min(g.h, r0 + g.kh);
+      for (let ow = 0; ow < g.outW; ow++) {
+        const c0 = ow * g.sw - g.padLeft;
+        const cMin = Math.max(0, c0);
+        const cMax = Math.min(g.w, c0 + g.kw);
+        for (let ch = 0; ch < g.c; ch++, o++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let arg = -1;
+          for (let r = rMin; r < rMax; r++) {
+            for (let col = cMin; col < cMax; col++) {
+              const idx = xb + (r * g.w + col) * g.c + ch;
+              const v = x[idx]!;
+              if (v > best) {
+                best = v;
+                arg = idx;
+              }
+            }
+          }
+          visit(o, arg, best);
+        }
+      }
+    }
+  }
+}
+
+/** dx of max pooling: each window's gradient goes to its first maximum. */
+export function maxPoolGradMath(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  g: PoolGeometry,
+  dx: Float32Array,
+): void {
+  dx.fill(0);
+  forEachWindowMax(x, g, (o, arg) => {
+    if (arg >= 0) dx[arg]! += dy[o]!;
+  });
+}
+
+function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const a = attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
+  const wasm = asWasm(backend);
+  const out = wasm.makeOutput(input.shape, "float32");
+  maxPoolGradMath(
+    wasm.typedArrayFromHeap(input),
+    wasm.typedArrayFromHeap(dy),
+    poolGeometry(info),
+    wasm.typedArrayFromHeap(out) as Float32Array,
+  );
+  return out;
+}
+
+/** Replaces wasm's MaxPoolGrad, which gives zero gradient to windows whose max is negative. */
+export const maxPoolGradConfig: tf.KernelConfig = {
+  kernelName: tf.MaxPoolGrad,
+  backendName: "wasm",
+  kernelFunc: maxPoolGrad,
+};
