@@ -1,0 +1,29 @@
+import type { PartyContext } from "../context";
+import type { AShare } from "../sharing/arith";
+import type { BShare } from "../sharing/bool";
+
+/** Result of an MSB extraction: packed boolean shares of MSB(x) (1 = negative). */
+export interface MsbResult {
+  msb: BShare;
+  /** Arithmetic shares of the same bits, when the protocol yields them for free. */
+  msbArith?: AShare;
+}
+
+/**
+ * One interface, several MSB protocols (CrypTen-style variants): the secure
+ * default ({@link secureMsb}) and the paper's Alg. 3 ({@link cbnnMsb}, opt-in).
+ * `prepare` does the input-independent part (charged to the setup phase by the
+ * runner); `extract` is the online part.
+ */
+export interface MsbProtocol {
+  readonly name: "secure" | "cbnn";
+  /** Input-independent preprocessing for n values (may be a no-op). */
+  prepare(ctx: PartyContext, n: number): Promise<MsbPrep>;
+  extract(ctx: PartyContext, x: AShare, prep?: MsbPrep): Promise<MsbResult>;
+}
+
+/** Opaque preprocessing material of an MSB protocol. */
+export interface MsbPrep {
+  readonly protocol: "secure" | "cbnn";
+  readonly n: number;
+}
