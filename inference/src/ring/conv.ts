@@ -237,31 +237,52 @@ export function depthwise2dU32(
   checkLength(w, kh * kw * c, "depthwise2d: weights");
   const result = out ?? new Uint32Array(batch * oh * ow * c);
   checkLength(result, batch * oh * ow * c, "depthwise2d: out");
-  // Accumulate each output pixel's C channels in an Int32Array row: the inner
-  // loop runs over contiguous channels of both the input pixel and the filter tap.
-  const acc = new Int32Array(c);
-  let o = 0;
+  // Output rows are accumulated in place through an Int32Array view. For each
+  // filter tap (ky, kx) the valid output columns [ox0, ox1) read input pixels
+  // ox * sw + kx - left; with stride 1 these are one contiguous run of
+  // (ox1 - ox0) * C values, multiplied by the tap's C weights tiled along the
+  // row (wRow), so the inner loop is long and contiguous.
+  const X = new Int32Array(x.buffer, x.byteOffset, batch * h * wd * c);
+  const O = new Int32Array(result.buffer, result.byteOffset, batch * oh * ow * c);
+  O.fill(0);
+  const rowLen = ow * c;
+  const wRow = new Int32Array(kh * kw * rowLen);
+  for (let tap = 0; tap < kh * kw; tap++) {
+    for (let j = 0; j < rowLen; j++) wRow[tap * rowLen + j] = w[tap * c + (j % c)] | 0;
+  }
   for (let b = 0; b < batch; b++) {
     const xb = b * h * wd * c;
     for (let oy = 0; oy < oh; oy++) {
+      const o = (b * oh + oy) * rowLen;
       const y0 = oy * sh - padding.top;
-      const ky0 = y0 < 0 ? -y0 : 0;
-      const ky1 = y0 + kh > h ? h - y0 : kh;
-      for (let ox = 0; ox < ow; ox++, o += c) {
-        const x0 = ox * sw - padding.left;
-        const kx0 = x0 < 0 ? -x0 : 0;
-        const kx1 = x0 + kw > wd ? wd - x0 : kw;
-        acc.fill(0);
-        for (let ky = ky0; ky < ky1; ky++) {
-          for (let kx = kx0; kx < kx1; kx++) {
-            const xi = xb + ((y0 + ky) * wd + x0 + kx) * c;
-            const wi = (ky * kw + kx) * c;
-            for (let ch = 0; ch < c; ch++) {
-              acc[ch] = (acc[ch] + Math.imul(x[xi + ch], w[wi + ch])) | 0;
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = y0 + ky;
+        if (iy < 0 || iy >= h) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          // Valid ox: 0 <= ox * sw + kx - left < wd.
+          const lo = padding.left - kx;
+          const ox0 = lo <= 0 ? 0 : Math.ceil(lo / sw);
+          const ox1 = Math.min(ow, Math.floor((wd - 1 + padding.left - kx) / sw) + 1);
+          if (ox1 <= ox0) continue;
+          const wr = (ky * kw + kx) * rowLen;
+          const xr = xb + (iy * wd + ox0 * sw + kx - padding.left) * c;
+          if (sw === 1) {
+            const len = (ox1 - ox0) * c;
+            const oo = o + ox0 * c;
+            const ww = wr + ox0 * c;
+            for (let j = 0; j < len; j++) {
+              O[oo + j] = (O[oo + j] + Math.imul(X[xr + j], wRow[ww + j])) | 0;
+            }
+          } else {
+            for (let ox = ox0; ox < ox1; ox++) {
+              const oo = o + ox * c;
+              const xi = xr + (ox - ox0) * sw * c;
+              for (let ch = 0; ch < c; ch++) {
+                O[oo + ch] = (O[oo + ch] + Math.imul(X[xi + ch], wRow[wr + ch])) | 0;
+              }
             }
           }
         }
-        for (let ch = 0; ch < c; ch++) result[o + ch] = acc[ch] >>> 0;
       }
     }
   }
