@@ -193,12 +193,7 @@ export function evaluateFloat(
       );
       const logits = model.predict(x) as tf.Tensor2D;
       const y = tf.tensor1d(Int32Array.from(data.labels.subarray(from, from + n)), "int32");
-      const l = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(y, logits.shape[1]),
-        logits,
-        undefined,
-        tf.Reduction.SUM,
-      );
+      const l = tf.neg(tf.sum(tf.mul(tf.oneHot(y, logits.shape[1]), tf.logSoftmax(logits))));
       return { pred: tf.argMax(logits, 1).dataSync() as Int32Array, loss: l.dataSync()[0] };
     });
     predictions.set(pred, from);

@@ -1,0 +1,37 @@
+import { InvalidArgumentError } from "commander";
+
+/** Commander parsers with clear errors. */
+export function parseNumber(
+  name: string,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (v.trim() === "" || !Number.isFinite(x))
+      throw new InvalidArgumentError(`${name}: "${v}" is not a number`);
+    if (opts.integer && !Number.isInteger(x))
+      throw new InvalidArgumentError(`${name}: "${v}" is not an integer`);
+    if (opts.min !== undefined && x < opts.min)
+      throw new InvalidArgumentError(`${name}: ${x} is below ${opts.min}`);
+    if (opts.max !== undefined && x > opts.max)
+      throw new InvalidArgumentError(`${name}: ${x} is above ${opts.max}`);
+    return x;
+  };
+}
+
+export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
+  return (v: string): T => {
+    if (!(choices as readonly string[]).includes(v)) {
+      throw new InvalidArgumentError(`${name}: "${v}" is not one of ${choices.join(", ")}`);
+    }
+    return v as T;
+  };
+}
+
+/** Runs a CLI's main; any error prints its message and exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,143 @@
+import { Command } from "commander";
+import { BACKEND_CHOICES } from "../backend";
+import { DEFAULT_RUNS_DIR, runTraining } from "../trainer/run";
+import { parseChoice, parseNumber, runMain } from "./common";
+
+const program = new Command()
+  .name("pnpm train")
+  .description(
+    "Train a teacher (--model vgg16) or distill a BNN student (--teacher ...). Checkpoints every epoch; Ctrl-C saves and stops; --resume continues bit-identically.",
+  )
+  .option(
+    "--model <name>",
+    "zoo model (configs/models) or config path; default with --teacher: cifarnet2 (CIFAR-10) / mnistnet3 (MNIST)",
+  )
+  .option(
+    "--teacher <name|dir>",
+    "teacher checkpoint: a run directory, or a name looked up as runs/<name>, checkpoints/<name>",
+  )
+  .option(
+    "--lambda <x>",
+    "KD weight of the hard-label loss, eq. (5); 1 = no KD",
+    parseNumber("--lambda", { min: 0, max: 1 }),
+    0.1,
+  )
+  .option("--T <x>", "KD temperature", parseNumber("--T", { min: Number.MIN_VALUE }), 10)
+  .option("--t2-scaling", "multiply the soft term by T^2 (Hinton)", false)
+  .option("--epochs <n>", "epochs", parseNumber("--epochs", { min: 1, integer: true }), 10)
+  .option("--batch <n>", "batch size", parseNumber("--batch", { min: 1, integer: true }), 128)
+  .option(
+    "--micro-batch <n>",
+    "gradient accumulation: micro-batch size (default = --batch)",
+    parseNumber("--micro-batch", { min: 1, integer: true }),
+  )
+  .option("--lr <x>", "Adam learning rate", parseNumber("--lr", { min: Number.MIN_VALUE }), 1e-3)
+  .option(
+    "--lr-schedule <s>",
+    "constant | cosine",
+    parseChoice("--lr-schedule", ["constant", "cosine"] as const),
+    "cosine",
+  )
+  .option(
+    "--seed <n>",
+    "seed for initialisers, batch order, augmentation, dropout",
+    parseNumber("--seed", { min: 0, integer: true }),
+    1,
+  )
+  .option(
+    "--width <x>",
+    "width multiplier for hidden layers",
+    parseNumber("--width", { min: Number.MIN_VALUE }),
+    1,
+  )
+  .option("--out <dir>", `run directory (default ${DEFAULT_RUNS_DIR}/<model>[-w<width>][-kd-...])`)
+  .option("--resume", "continue the run in --out from its latest checkpoint", false)
+  .option(
+    "--backend <b>",
+    BACKEND_CHOICES.join(" | "),
+    parseChoice("--backend", BACKEND_CHOICES),
+    "auto",
+  )
+  .option(
+    "--limit <n>",
+    "use only the first n training images (quick runs)",
+    parseNumber("--limit", { min: 2, integer: true }),
+  )
+  .option(
+    "--val <n>",
+    "validation hold-out: the last n training images (default min(5000, 10%))",
+    parseNumber("--val", { min: 1, integer: true }),
+  )
+  .option("--augment", "random crop + flip (default on for CIFAR-10)")
+  .option("--no-augment", "no augmentation")
+  .option(
+    "--kd-cache <dir>",
+    "teacher-logit cache directory (default training/cache/teacher-logits)",
+  )
+  .option("--no-test", "skip the test-set evaluation of the best checkpoint at the end");
+
+interface TrainCli {
+  model?: string;
+  teacher?: string;
+  lambda: number;
+  T: number;
+  t2Scaling: boolean;
+  epochs: number;
+  batch: number;
+  microBatch?: number;
+  lr: number;
+  lrSchedule: "constant" | "cosine";
+  seed: number;
+  width: number;
+  out?: string;
+  resume: boolean;
+  backend: (typeof BACKEND_CHOICES)[number];
+  limit?: number;
+  val?: number;
+  augment?: boolean;
+  kdCache?: string;
+  test: boolean;
+}
+
+runMain(async () => {
+  program.parse();
+  const o = program.opts<TrainCli>();
+  const ctrl = new AbortController();
+  process.on("SIGINT", () => {
+    if (ctrl.signal.aborted) {
+      process.stderr.write("\nsecond Ctrl-C: exiting without a checkpoint\n");
+      process.exit(130);
+    }
+    process.stderr.write(
+      "\nCtrl-C: saving a checkpoint after this step (Ctrl-C again to quit at once)\n",
+    );
+    ctrl.abort();
+  });
+  const r = await runTraining({
+    model: o.model,
+    teacher: o.teacher ?? null,
+    lambda: o.lambda,
+    T: o.T,
+    t2Scaling: o.t2Scaling,
+    epochs: o.epochs,
+    batch: o.batch,
+    microBatch: o.microBatch,
+    lr: o.lr,
+    lrSchedule: o.lrSchedule,
+    seed: o.seed,
+    width: o.width,
+    out: o.out,
+    resume: o.resume,
+    backend: o.backend,
+    limit: o.limit,
+    valCount: o.val,
+    augment: o.augment,
+    kdCacheDir: o.kdCache,
+    testAtEnd: o.test,
+    signal: ctrl.signal,
+  });
+  if (r.stopped) {
+    process.stderr.write(`stopped; resume with: pnpm train ... --out ${r.runDir} --resume\n`);
+    process.exit(130);
+  }
+});

@@ -1,0 +1,260 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { augmentBatch, datasetStats, loadDataset, makeRng } from "@cbnn/datasets";
+import { type BackendChoice, initBackend } from "../backend";
+import { writeJsonAtomic } from "../checkpoint/atomic";
+import { resolveCheckpoint } from "../checkpoint/checkpoint";
+import { loadTrainedModel, type TrainedModel, type TrainRunJson } from "../checkpoint/load";
+import { kdLoss } from "../kd";
+import { buildModel } from "../zoo/build";
+import { loadModelConfig, type ModelConfig } from "../zoo/config";
+import { teacherLogitsCached } from "./kd-cache";
+import type { ProgressSink } from "./progress";
+import {
+  type DataSplit,
+  evaluateFloat,
+  type LossFn,
+  type LrSchedule,
+  type TrainResult,
+  train,
+} from "./trainer";
+
+/** Repository root (this file is training/src/trainer/run.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/** Where `pnpm train` puts runs unless --out says otherwise. */
+export const DEFAULT_RUNS_DIR = join(REPO_ROOT, "runs");
+/** Default validation hold-out: the last 5000 training images (10% with --limit below 50000). */
+export const DEFAULT_VAL_COUNT = 5000;
+
+/** Student trained when only --teacher is given, by the teacher's dataset (the paper's pairs). */
+export const DEFAULT_STUDENT: Record<string, string> = { cifar10: "cifarnet2", mnist: "mnistnet3" };
+
+export interface RunOptions {
+  /** Zoo name or config path; omitted with a teacher = the default student for its dataset. */
+  model?: string;
+  /** Teacher: a zoo name (looked up as runs/<name>, checkpoints/<name>) or a checkpoint directory. */
+  teacher?: string | null;
+  lambda: number;
+  T: number;
+  t2Scaling: boolean;
+  epochs: number;
+  batch: number;
+  microBatch?: number;
+  lr: number;
+  lrSchedule: LrSchedule;
+  seed: number;
+  width: number;
+  out?: string;
+  resume: boolean;
+  backend: BackendChoice;
+  limit?: number;
+  valCount?: number;
+  /** Default: on for CIFAR-10, off for MNIST. */
+  augment?: boolean;
+  kdCacheDir?: string;
+  /** Evaluate the best checkpoint on the test set when training finishes (default true). */
+  testAtEnd?: boolean;
+  signal?: AbortSignal;
+  progress?: ProgressSink | false;
+  log?: (line: string) => void;
+}
+
+export interface RunResult extends TrainResult {
+  /** Test accuracy of the best-by-validation checkpoint, when evaluated. */
+  testAcc: number | null;
+  config: ModelConfig;
+}
+
+/** The directory a teacher argument names: an existing path, or runs/<name>, checkpoints/<name>. */
+export function resolveTeacherDir(teacher: string): string {
+  if (existsSync(teacher)) return resolve(teacher);
+  const candidates = [join(DEFAULT_RUNS_DIR, teacher), join(REPO_ROOT, "checkpoints", teacher)];
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw new Error(
+    `--teacher ${teacher}: no checkpoint at ${candidates.join(" or ")}; train it first: pnpm train --model ${teacher}`,
+  );
+}
+
+function fmt(x: number): string {
+  return String(Number(x.toPrecision(6)));
+}
+
+export function defaultRunName(o: {
+  model: string;
+  width: number;
+  seed: number;
+  teacher?: string | null;
+  lambda: number;
+  T: number;
+  t2Scaling: boolean;
+}): string {
+  let n = o.model;
+  if (o.width !== 1) n += `-w${fmt(o.width)}`;
+  if (o.teacher) {
+    const t =
+      o.teacher
+        .replace(/[/\\]+$/, "")
+        .split(/[/\\]/)
+        .pop() ?? "teacher";
+    n += `-kd-${t}-l${fmt(o.lambda)}-T${fmt(o.T)}${o.t2Scaling ? "-t2" : ""}`;
+  }
+  if (o.seed !== 1) n += `-s${o.seed}`;
+  return n;
+}
+
+function sliceSplit(d: DataSplit, from: number, to: number): DataSplit {
+  const px = d.shape[0] * d.shape[1] * d.shape[2];
+  return {
+    images: d.images.subarray(from * px, to * px),
+    labels: d.labels.subarray(from, to),
+    count: to - from,
+    shape: d.shape,
+  };
+}
+
+/** Everything `pnpm train` does: data, teacher logits (cached), training, final test accuracy. */
+export async function runTraining(o: RunOptions): Promise<RunResult> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  if (!o.model && !o.teacher) throw new Error("give --model, --teacher or both");
+  if (!(o.lambda >= 0 && o.lambda <= 1))
+    throw new Error(`--lambda must be in [0, 1], got ${o.lambda}`);
+  if (!(o.T > 0)) throw new Error(`--T must be > 0, got ${o.T}`);
+  if (!(o.width > 0)) throw new Error(`--width must be > 0, got ${o.width}`);
+  const { tf, name: backendName } = await initBackend({ backend: o.backend, log });
+
+  let teacher: TrainedModel | null = null;
+  let teacherDir: string | null = null;
+  if (o.teacher) {
+    teacherDir = resolveTeacherDir(o.teacher);
+    teacher = loadTrainedModel(tf, teacherDir, "best");
+    teacher.model.dispose();
+  }
+  const modelName = o.model ?? DEFAULT_STUDENT[teacher!.run.dataset];
+  if (!modelName)
+    throw new Error(`no default student for dataset ${teacher!.run.dataset}; pass --model`);
+  const config = loadModelConfig(modelName);
+  if (teacher && teacher.config.dataset !== config.dataset) {
+    throw new Error(
+      `teacher ${o.teacher} was trained on ${teacher.config.dataset}, ${config.name} is for ${config.dataset}`,
+    );
+  }
+  const dataset = config.dataset;
+  const full = await loadDataset(dataset, "train", o.limit !== undefined ? { limit: o.limit } : {});
+  const valCount = o.valCount ?? Math.min(DEFAULT_VAL_COUNT, Math.floor(full.count / 10));
+  if (!(valCount >= 1 && valCount < full.count)) {
+    throw new Error(`validation hold-out ${valCount} must be in [1, ${full.count - 1}]`);
+  }
+  const trainSet = sliceSplit(full, 0, full.count - valCount);
+  const val = sliceSplit(full, full.count - valCount, full.count);
+  const stats = await datasetStats(dataset);
+  const normalisation = { mean: stats.mean, std: stats.std };
+  const augment = o.augment ?? dataset === "cifar10";
+
+  let teacherLogits: Float32Array | null = null;
+  if (teacher && teacherDir) {
+    const t = teacher;
+    const r = teacherLogitsCached({
+      teacherModelDir: t.modelDir,
+      loadTeacher: () => loadTrainedModel(tf, teacherDir!, "best").model,
+      normalisation: t.run.normalisation,
+      data: trainSet,
+      classes: config.classes,
+      label: `${dataset}-train`,
+      cacheDir: o.kdCacheDir,
+      log,
+    });
+    teacherLogits = r.logits;
+  }
+
+  const runDir = resolve(
+    o.out ??
+      join(
+        DEFAULT_RUNS_DIR,
+        defaultRunName({
+          model: config.name,
+          width: o.width,
+          seed: o.seed,
+          teacher: o.teacher,
+          lambda: o.lambda,
+          T: o.T,
+          t2Scaling: o.t2Scaling,
+        }),
+      ),
+  );
+  const kd = teacher ? { lambda: o.lambda, T: o.T, t2Scaling: o.t2Scaling } : null;
+  const loss: LossFn = (labels, logits, t) =>
+    kdLoss(tf, labels, logits, t, kd ?? { lambda: 1, T: 1, t2Scaling: false });
+  const runInfo: Omit<TrainRunJson, keyof import("./trainer").RunJson> = {
+    model: config.name,
+    modelConfig: config,
+    width: o.width,
+    dataset,
+    classNames: full.classes,
+    valSplit: `last ${valCount} of the ${full.count} training images loaded; the test set is only used after training`,
+    augment,
+    backend: backendName,
+    limit: o.limit ?? null,
+    teacher:
+      teacher && teacherDir
+        ? {
+            checkpoint: teacher.modelDir,
+            model: teacher.config.name,
+            width: teacher.run.width,
+            weightsSha256: createHash("sha256")
+              .update(readFileSync(join(teacher.modelDir, "weights.bin")))
+              .digest("hex"),
+          }
+        : null,
+    kd,
+  };
+  log(
+    `training ${config.name}${o.width !== 1 ? ` (width ${o.width})` : ""} on ${dataset}: ${trainSet.count} train / ${val.count} val` +
+      `${teacher ? `, KD from ${teacher.config.name} (lambda ${o.lambda}, T ${o.T}${o.t2Scaling ? ", T^2" : ""})` : ""} -> ${runDir}`,
+  );
+  const result = await train({
+    runDir,
+    buildModel: () => buildModel(tf, config, { seed: o.seed, width: o.width }),
+    train: trainSet,
+    val,
+    classes: config.classes,
+    normalisation,
+    hyper: {
+      epochs: o.epochs,
+      batchSize: o.batch,
+      microBatch: o.microBatch ?? o.batch,
+      lr: o.lr,
+      lrSchedule: o.lrSchedule,
+      seed: o.seed,
+    },
+    loss,
+    augment: augment
+      ? (images, count, seed) => augmentBatch(images, trainSet.shape, count, makeRng(seed))
+      : null,
+    teacherLogits,
+    runInfo,
+    resume: o.resume,
+    signal: o.signal,
+    progress: o.progress,
+    log,
+  });
+  let testAcc: number | null = null;
+  if (!result.stopped && o.testAtEnd !== false) {
+    const test = await loadDataset(dataset, "test");
+    const best = loadTrainedModel(tf, runDir, "best");
+    testAcc = evaluateFloat(best.model, test, normalisation).acc;
+    best.model.dispose();
+    writeJsonAtomic(join(runDir, "final.json"), {
+      bestEpoch: result.best?.epoch ?? null,
+      bestValAcc: result.best?.valAcc ?? null,
+      testAcc,
+      testCount: test.count,
+      checkpoint: resolveCheckpoint(runDir, "best").modelDir,
+    });
+    log(
+      `best epoch ${result.best?.epoch}: val ${(100 * (result.best?.valAcc ?? 0)).toFixed(2)}%, test ${(100 * testAcc).toFixed(2)}% (${test.count} images)`,
+    );
+  }
+  return { ...result, testAcc, config };
+}
