@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { datasetDir } from "./paths";
 import { DATASETS, type DatasetName, type DatasetStats, type Split } from "./types";
@@ -144,6 +144,7 @@ export async function writeCache(
   const target = datasetDir(name, cacheDir);
   const root = dirname(target);
   await mkdir(root, { recursive: true });
+  await removeStaleTemps(root, name);
   const tmp = join(root, `.${name}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     await mkdir(tmp);
@@ -166,6 +167,26 @@ export async function writeCache(
     throw e;
   }
   return meta;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes temporary directories left by fetches that were killed (their process is gone). */
+async function removeStaleTemps(root: string, name: DatasetName): Promise<void> {
+  const re = new RegExp(`^\\.${name}\\.tmp-(\\d+)-[0-9a-f]+(\\.old)?$`);
+  for (const entry of await readdir(root)) {
+    const m = re.exec(entry);
+    if (m && !processAlive(Number(m[1]))) {
+      await rm(join(root, entry), { recursive: true, force: true });
+    }
+  }
 }
 
 /** Reads the first `bytes` bytes of a file, failing with the file's name if it is shorter. */

