@@ -20,6 +20,8 @@ import type { FloatBatchNorm, FloatLayer, FloatLinearLayer, FloatModel } from ".
 export const DEFAULT_FRAC_BITS = 12;
 /** Default safety margin (bits) kept free above the largest calibrated activation. */
 export const DEFAULT_MIN_HEADROOM_BITS = 1;
+/** Cap on the fractional bits of pre-sign layers reading pixels or bits. */
+export const MAX_SIGN_FRAC_BITS = 28;
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -109,12 +111,12 @@ class BlobBuilder {
   }
 }
 
-function quantise(x: number, scale: number, what: string, fracBits: number): number {
+function quantise(x: number, scale: number, layer: string, what: string, fracBits: number): number {
   const q = Math.round(x * scale);
   if (!Number.isFinite(q) || Math.abs(q) > INT32_MAX) {
     throw new ExportFormatError(
-      what,
-      `value ${x} does not fit int32 at ${Math.log2(scale)} fractional bits (fracBits ${fracBits}); use a smaller fracBits`,
+      "fracBits",
+      `${fracBits} can overflow the ${RING_BITS}-bit ring: layer ${layer}: ${what} value ${x} does not fit int32 at ${Math.log2(scale)} fractional bits; use a smaller fracBits`,
     );
   }
   return q;
@@ -149,6 +151,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
   const reports: LayerExportReport[] = [];
   const fracCoeff: number[] = []; // per export layer: d(accFracBits)/d(fracBits), 0 if not linear
   const staticMax: (number | undefined)[] = [];
+  const raisedBits: number[] = []; // extra fractional bits given to pre-sign layers
 
   let vm: ValueMap = {
     domain: "pixels",
@@ -206,6 +209,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       reports.push({ name: l.name, kind: l.kind, notes: [] });
       fracCoeff.push(0);
       staticMax.push(undefined);
+      raisedBits.push(0);
       continue;
     }
     if (l.kind === "maxpool") {
@@ -227,6 +231,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       });
       fracCoeff.push(0);
       staticMax.push(undefined);
+      raisedBits.push(0);
       cur = out;
       continue;
     }
@@ -248,9 +253,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       }
     }
     const inDomain = vm.domain;
-    const wF = inDomain === "pixels" ? F + pixelExtra : F;
-    const accF = wF + vm.frac;
-    const outShift = feedsProduct ? accF - F : 0;
+    const baseWF = inDomain === "pixels" ? F + pixelExtra : F;
     const [h, w, c] = cur;
     const W = l.weights;
     const nW = W.length;
@@ -293,8 +296,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       wEff[k] = W[k] * vm.a[ic];
       bEff[ocOf(k)] += W[k] * vm.c[ic];
     }
-    if (inDomain === "pixels")
-      notes.push(`input normalisation folded (weights at ${wF} fractional bits)`);
+    if (inDomain === "pixels") notes.push("input normalisation folded into weights and bias");
     if (inDomain === "bits") notes.push("reads sign bits: W' = 2W, b' = b - W.1");
     // per-position bias where the float padding value differs from the stored 0
     let corr: Float64Array | undefined;
@@ -398,10 +400,29 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
           : `batchnorm ${bn.name} folded into weights and bias`,
       );
     }
+    // Sign is scale-free: a layer reading pixels or bits whose output only feeds
+    // sign gets as many fractional bits as its worst case allows (<= 2^30).
+    let wF = baseWF;
+    if (feedsSign && inDomain !== "int") {
+      const maxU = inDomain === "pixels" ? 255 : 1;
+      const wAbs = new Float64Array(outC);
+      for (let k = 0; k < nW; k++) wAbs[ocOf(k)] += Math.abs(wEff[k]);
+      let bound = 0;
+      for (let o = 0; o < outC; o++) {
+        let cm = 0;
+        if (corr) for (let k = o; k < corr.length; k += outC) cm = Math.max(cm, Math.abs(corr[k]));
+        bound = Math.max(bound, wAbs[o] * maxU + Math.abs(bEff[o]) + cm);
+      }
+      const fit = Math.floor(30 - Math.log2(bound + 2 ** -20));
+      wF = Math.max(baseWF, Math.min(fit, MAX_SIGN_FRAC_BITS));
+      if (wF > baseWF) notes.push(`pre-sign layer: ${wF} fractional bits (worst case fits)`);
+    }
+    const accF = wF + vm.frac;
+    const outShift = feedsProduct ? accF - F : 0;
     // quantise
     const scale = 2 ** accF;
     const wq = new Int32Array(nW);
-    for (let k = 0; k < nW; k++) wq[k] = quantise(wEff[k], scale, `${at}.weights`, F);
+    for (let k = 0; k < nW; k++) wq[k] = quantise(wEff[k], scale, l.name, "weight", F);
     const perPos = corr !== undefined;
     const positions = perPos ? outShape[0] * outShape[1] : 1;
     const bq = new Int32Array(positions * outC);
@@ -409,7 +430,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       for (let o = 0; o < outC; o++) {
         const k = p * outC + o;
         if (constBit[o] >= 0) bq[k] = constBit[o] === 1 ? 0 : -1;
-        else bq[k] = quantise(bEff[o] + (corr ? corr[k] : 0), scale, `${at}.bias`, F);
+        else bq[k] = quantise(bEff[o] + (corr ? corr[k] : 0), scale, l.name, "bias", F);
       }
     }
     // worst case |acc| when the input range is known
@@ -457,6 +478,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
     layers.push(layer);
     reports.push({ name: l.name, kind: l.kind, accFracBits: accF, staticMaxAbs: sMax, notes });
     fracCoeff.push(inDomain === "int" ? 2 : 1);
+    raisedBits.push(wF - baseWF);
     staticMax.push(sMax);
     const fOut = accF - outShift;
     vm = {
@@ -523,7 +545,8 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       );
     }
     r.headroomBits = 31 - bits;
-    r.maxFracBits = F + Math.floor((limit - bits) / fracCoeff[k]);
+    // a raised pre-sign layer only limits fracBits once its base precision no longer fits
+    r.maxFracBits = F + Math.floor((limit - bits + raisedBits[k]) / fracCoeff[k]);
     maxSafe = Math.min(maxSafe, r.maxFracBits);
     if (bits > limit) {
       problems.push(
