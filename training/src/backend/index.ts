@@ -15,3 +15,4 @@ export {
   WASM_KERNEL_REASONS,
   wasmKernelConfigs,
 } from "./kernels";
+export { smallConvNet, trainStep } from "./train_step";
