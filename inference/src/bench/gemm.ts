@@ -9,7 +9,13 @@ import { pathToFileURL } from "node:url";
 import type { Padding } from "@cbnn/shared";
 import { Command } from "commander";
 import { conv2dU32, convOutShape, depthwise2dU32, pointwiseU32 } from "../ring/conv";
-import { matmulU32, matmulU32Naive } from "../ring/gemm";
+import {
+  matmulU32,
+  matmulU32Js,
+  matmulU32Kernel,
+  matmulU32Naive,
+  wasmSimdAvailable,
+} from "../ring/gemm";
 
 export interface Timing {
   /** Milliseconds per call. */
@@ -29,7 +35,10 @@ export interface GemmBenchCase {
   shape: string;
   /** Multiply-adds per call. */
   macs: number;
+  /** The default kernel (matmulU32 / conv2dU32: WebAssembly SIMD where available). */
   fast: Timing;
+  /** GEMM cases: the plain-JS blocked kernel (matmulU32Js), for comparison. */
+  js?: Timing;
   /** Absent for kernels without a naive counterpart (depthwise, pointwise). */
   naive?: Timing;
   /** naive median / fast median. */
@@ -38,6 +47,8 @@ export interface GemmBenchCase {
 
 export interface GemmBenchResult {
   quick: boolean;
+  /** The kernel matmulU32 uses here. */
+  kernel: "wasm-simd" | "js";
   node: string;
   cases: GemmBenchCase[];
 }
@@ -147,8 +158,10 @@ export async function benchGemm(opts: { quick: boolean }): Promise<GemmBenchResu
   const naiveSamples = quick ? 3 : 5;
   const cases: GemmBenchCase[] = [];
 
+  const convRows = (quick ? 10 : 100) * 24 * 24;
   const gemmShapes: [string, number, number, number][] = [
     ["gemm 256^3", 256, 256, 256],
+    ["conv-shaped gemm (im2col of the conv below)", convRows, 400, 16],
     ["dense batch 100 (784 -> 128)", 100, 784, 128],
     ["dense batch 1 (784 -> 128)", 1, 784, 128],
   ];
@@ -161,12 +174,17 @@ export async function benchGemm(opts: { quick: boolean }): Promise<GemmBenchResu
     const macs = m * k * n;
     const naive = time(() => matmulU32Naive(a, b, m, k, n, ref), macs, naiveSamples, minMs);
     const fast = time(() => matmulU32(a, b, m, k, n, out), macs, samples, minMs);
+    sameU32(matmulU32Js(a, b, m, k, n, out), ref, `${name} (js)`);
+    const js = wasmSimdAvailable()
+      ? time(() => matmulU32Js(a, b, m, k, n, out), macs, samples, minMs)
+      : undefined;
     cases.push({
       name,
       shape: `${m}x${k} . ${k}x${n}`,
       macs,
       naive,
       fast,
+      js,
       speedup: naive.medianMs / fast.medianMs,
     });
   }
@@ -237,7 +255,7 @@ export async function benchGemm(opts: { quick: boolean }): Promise<GemmBenchResu
       fast,
     });
   }
-  return { quick, node: process.version, cases };
+  return { quick, kernel: matmulU32Kernel(), node: process.version, cases };
 }
 
 const fmtMs = (t: Timing): string =>
@@ -246,15 +264,25 @@ const fmtMs = (t: Timing): string =>
 /** A plain-text table of a {@link GemmBenchResult}. */
 export function formatGemmBench(r: GemmBenchResult): string {
   const lines = [
-    `ring kernels over Z_2^32, one core, node ${r.node}${r.quick ? " (quick)" : ""}`,
+    `ring kernels over Z_2^32, one core, node ${r.node}, default GEMM kernel ${r.kernel}${r.quick ? " (quick)" : ""}`,
     "median [min, max] per call; GMAC/s = 10^9 multiply-adds per second at the median",
   ];
   for (const c of r.cases) {
     lines.push(`${c.name}: ${c.shape} (${(c.macs / 1e6).toFixed(1)} M MAC)`);
     lines.push(`  fast  ${fmtMs(c.fast)}  ${c.fast.gmacPerSec.toFixed(2)} GMAC/s`);
+    if (c.js) {
+      lines.push(`  js    ${fmtMs(c.js)}  ${c.js.gmacPerSec.toFixed(2)} GMAC/s`);
+    }
     if (c.naive && c.speedup !== undefined) {
       lines.push(`  naive ${fmtMs(c.naive)}  ${c.naive.gmacPerSec.toFixed(2)} GMAC/s`);
       lines.push(`  fast / naive speedup: ${c.speedup.toFixed(2)}x`);
+      if (c.js) {
+        const vsJs = c.js.medianMs / c.fast.medianMs;
+        const jsVsNaive = c.naive.medianMs / c.js.medianMs;
+        lines.push(
+          `  js / naive speedup: ${jsVsNaive.toFixed(2)}x; fast / js: ${vsJs.toFixed(2)}x`,
+        );
+      }
     }
   }
   return lines.join("\n");
