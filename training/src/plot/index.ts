@@ -1,0 +1,4 @@
+export * from "./history";
+export * from "./png";
+export * from "./svg";
+export * from "./sweep-plot";
