@@ -1,4 +1,10 @@
+import type { ModelExport } from "@cbnn/shared";
 import { PartyContext } from "../context";
+import {
+  runSecureInference,
+  type SecureInferenceOptions,
+  type SecureInferenceResult,
+} from "../layers/runner";
 import { PrfRandomness } from "../randomness/prf";
 import { randomKey } from "../ring/prg";
 import type { AShare } from "../sharing/arith";
@@ -102,4 +108,29 @@ export function randomWithEdges(n: number): Uint32Array {
   for (let i = 0; i < n; i++) out[i] = (Math.random() * 2 ** 32) >>> 0;
   for (let i = 0; i < Math.min(n, EDGE_VALUES.length); i++) out[i] = EDGE_VALUES[i];
   return out;
+}
+
+/** Runs a secure inference of `model` with the three parties in this process. */
+export async function runSecureLocal(
+  model: ModelExport,
+  weights: Int32Array,
+  images: Uint8Array,
+  count: number,
+  opts: SecureInferenceOptions = {},
+): Promise<SecureInferenceResult[]> {
+  const { ctxs } = makeParties();
+  return Promise.all(
+    ctxs.map((c) =>
+      runSecureInference(
+        c,
+        model,
+        {
+          count,
+          weights: c.id === 1 ? weights : undefined,
+          images: c.id === 0 ? images : undefined,
+        },
+        opts,
+      ),
+    ),
+  );
 }

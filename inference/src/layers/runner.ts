@@ -1,0 +1,268 @@
+import type { Layer, LinearLayer, ModelExport } from "@cbnn/shared";
+import { DATA_OWNER, MODEL_OWNER, type PartyContext } from "../context";
+import { relu, signBits } from "../protocols/activation";
+import { b2a } from "../protocols/b2a";
+import { shareInput } from "../protocols/input";
+import { type BilinearOp, linear } from "../protocols/linear";
+import { maxpoolMax, maxpoolOr, maxpoolSumSign, type PoolGeometry } from "../protocols/maxpool";
+import type { MsbPrep, MsbProtocol } from "../protocols/msb";
+import { cbnnMsb } from "../protocols/msb-cbnn";
+import { secureMsb } from "../protocols/msb-secure";
+import { revealTo } from "../protocols/reveal";
+import { truncate } from "../protocols/truncate";
+import { conv2dU32, depthwise2dU32, pointwiseU32 } from "../ring/conv";
+import { matmulU32 } from "../ring/gemm";
+import { type AShare, aSlice } from "../sharing/arith";
+import type { BShare } from "../sharing/bool";
+import type { PhaseStats } from "../transport/types";
+
+export type MsbChoice = "secure" | "cbnn";
+
+export interface SecureInferenceOptions {
+  /** MSB protocol: "secure" (default) or the paper's leaky "cbnn" (opt-in). */
+  msb?: MsbChoice;
+  /** Input bound (bits of |x|) the cbnn MSB is made correct for (default 24). */
+  cbnnInputBits?: number;
+  /** Override for maxpool over bits: "or" (boolean OR, default from the export) or "sum-sign". */
+  maxpool?: "or" | "sum-sign";
+  /** Called after each layer (progress). */
+  onLayer?: (index: number, layer: Layer) => void;
+}
+
+export interface SecureInferenceInputs {
+  /** The export's weights.bin as int32: at the model owner (P1) only. */
+  weights?: Int32Array;
+  /** NHWC uint8 images: at the data owner (P0) only. */
+  images?: Uint8Array;
+  /** Number of images (known to all parties). */
+  count: number;
+}
+
+export interface SecureInferenceResult {
+  /** count x classes logits (int32, the last layer's outFracBits): at P0 only. */
+  logits: Int32Array | null;
+  /** This party's transport cost of the setup phase (weights, preprocessing) of this call. */
+  setup: PhaseStats;
+  /** This party's transport cost of the online phase of this call. */
+  online: PhaseStats;
+}
+
+/** Share type of a tensor between layers. */
+type Tensor = { kind: "A"; x: AShare } | { kind: "B"; x: BShare; arith?: AShare };
+
+function size(s: readonly number[]): number {
+  return s.reduce((a, b) => a * b, 1);
+}
+
+function isLinear(l: Layer): l is LinearLayer {
+  return (
+    l.kind === "dense" ||
+    l.kind === "conv2d" ||
+    l.kind === "depthwise2d" ||
+    l.kind === "pointwise2d"
+  );
+}
+
+/** The public bilinear map of a linear layer for `count` images. */
+export function linearOp(l: LinearLayer, count: number): BilinearOp {
+  switch (l.kind) {
+    case "dense": {
+      const inF = size(l.inShape);
+      const outF = size(l.outShape);
+      return (x, w) => matmulU32(x, w, count, inF, outF);
+    }
+    case "conv2d":
+      return (x, w) =>
+        conv2dU32(x, count, l.inShape, w, l.kernel, l.outShape[2], l.strides, l.padding);
+    case "depthwise2d":
+      return (x, w) => depthwise2dU32(x, count, l.inShape, w, l.kernel, l.strides, l.padding);
+    case "pointwise2d":
+      return (x, w) => pointwiseU32(x, count, l.inShape, w, l.outShape[2]);
+  }
+}
+
+function msbProtocol(opts: SecureInferenceOptions): MsbProtocol {
+  const choice = opts.msb ?? "secure";
+  if (choice === "secure") return secureMsb;
+  if (choice === "cbnn") return cbnnMsb(opts.cbnnInputBits ?? 24);
+  throw new Error(`unknown MSB protocol "${choice as string}" (expected secure or cbnn)`);
+}
+
+function poolMode(
+  l: Layer & { kind: "maxpool" },
+  opts: SecureInferenceOptions,
+): "or" | "sum-sign" | "max" {
+  if (l.inDomain === "bits") return opts.maxpool ?? (l.mode === "max" ? "or" : l.mode);
+  if (l.mode !== "max")
+    throw new Error(`layer ${l.name}: maxpool mode "${l.mode}" needs bits input`);
+  return "max";
+}
+
+/** Number of MSB inputs a layer needs per image, for preprocessing (0 = none or not prepared). */
+function msbCount(l: Layer, opts: SecureInferenceOptions): number {
+  if (l.kind === "sign" || l.kind === "relu") return size(l.inShape);
+  if (l.kind === "maxpool" && poolMode(l, opts) === "sum-sign") return size(l.outShape);
+  return 0;
+}
+
+async function toArith(ctx: PartyContext, t: Tensor): Promise<AShare> {
+  if (t.kind === "A") return t.x;
+  return t.arith ?? b2a(ctx, t.x);
+}
+
+function phaseDelta(a: PhaseStats, b: PhaseStats): PhaseStats {
+  const links = [0, 1, 2].map((i) => ({
+    bytesSent: b.links[i].bytesSent - a.links[i].bytesSent,
+    bytesReceived: b.links[i].bytesReceived - a.links[i].bytesReceived,
+    messagesSent: b.links[i].messagesSent - a.links[i].messagesSent,
+    messagesReceived: b.links[i].messagesReceived - a.links[i].messagesReceived,
+  })) as PhaseStats["links"];
+  return {
+    links,
+    rounds: b.rounds - a.rounds,
+    bytesSent: b.bytesSent - a.bytesSent,
+    bytesReceived: b.bytesReceived - a.bytesReceived,
+    messagesSent: b.messagesSent - a.messagesSent,
+    messagesReceived: b.messagesReceived - a.messagesReceived,
+  };
+}
+
+/**
+ * Runs an export under 3-party secure inference at one party (all three call
+ * it concurrently with the same model, count and options).
+ * Setup phase: the model owner shares all weights and biases (one round, one
+ * ring element per parameter) and, for the cbnn MSB, the input-independent
+ * preprocessing is made. Online phase: the data owner shares the raw pixels,
+ * the layers run on shares (each tensor tracked as arithmetic or boolean
+ * shares), and the logits are revealed to the data owner only.
+ */
+export async function runSecureInference(
+  ctx: PartyContext,
+  model: ModelExport,
+  inputs: SecureInferenceInputs,
+  opts: SecureInferenceOptions = {},
+): Promise<SecureInferenceResult> {
+  const { count } = inputs;
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`secure inference: count must be a positive integer, got ${count}`);
+  if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
+  const msb = msbProtocol(opts);
+  const t = ctx.transport;
+  const start = t.stats();
+
+  // ---- setup: weights and biases from the model owner, in one message ----
+  t.setPhase("setup");
+  const linears = model.layers.filter(isLinear);
+  let total = 0;
+  for (const l of linears) total += l.weights.length + l.bias.length;
+  let params: Uint32Array | null = null;
+  if (ctx.id === MODEL_OWNER) {
+    const w = inputs.weights;
+    if (!w) throw new Error(`party ${ctx.id} (model owner): weights are required`);
+    params = new Uint32Array(total);
+    let o = 0;
+    for (const l of linears) {
+      for (const [what, ref] of [
+        ["weights", l.weights],
+        ["bias", l.bias],
+      ] as const) {
+        if (ref.offset + ref.length > w.length) {
+          throw new Error(
+            `layer ${l.name}: ${what} [${ref.offset}, +${ref.length}) outside weights (${w.length} values)`,
+          );
+        }
+        params.set(new Uint32Array(w.buffer, w.byteOffset + 4 * ref.offset, ref.length), o);
+        o += ref.length;
+      }
+    }
+  }
+  const shared = await shareInput(ctx, MODEL_OWNER, params, total);
+  const layerParams = new Map<LinearLayer, { w: AShare; b: AShare }>();
+  {
+    let o = 0;
+    for (const l of linears) {
+      const w = aSlice(shared, o, l.weights.length);
+      o += l.weights.length;
+      const b = aSlice(shared, o, l.bias.length);
+      o += l.bias.length;
+      layerParams.set(l, { w, b });
+    }
+  }
+  const preps = new Map<Layer, MsbPrep>();
+  if (msb.name === "cbnn") {
+    for (const l of model.layers) {
+      const m = msbCount(l, opts) * count;
+      if (m > 0) preps.set(l, await msb.prepare(ctx, m));
+    }
+  }
+  const afterSetup = t.stats();
+
+  // ---- online ----
+  t.setPhase("online");
+  const inSize = size(model.input.shape) * count;
+  let pixels: Uint32Array | null = null;
+  if (ctx.id === DATA_OWNER) {
+    const img = inputs.images;
+    if (!img) throw new Error(`party ${ctx.id} (data owner): images are required`);
+    if (img.length !== inSize)
+      throw new Error(
+        `images: expected ${inSize} bytes (${count} x ${model.input.shape.join("x")}), got ${img.length}`,
+      );
+    pixels = Uint32Array.from(img);
+  }
+  let cur: Tensor = { kind: "A", x: await shareInput(ctx, DATA_OWNER, pixels, inSize) };
+
+  for (let li = 0; li < model.layers.length; li++) {
+    const l = model.layers[li];
+    switch (l.kind) {
+      case "dense":
+      case "conv2d":
+      case "depthwise2d":
+      case "pointwise2d": {
+        const p = layerParams.get(l)!;
+        let y = await linear(ctx, linearOp(l, count), await toArith(ctx, cur), p.w, p.b);
+        if (l.outShift > 0) y = await truncate(ctx, y, l.outShift);
+        cur = { kind: "A", x: y };
+        break;
+      }
+      case "sign": {
+        const s = await signBits(ctx, msb, await toArith(ctx, cur), preps.get(l));
+        cur = { kind: "B", x: s.bits, arith: s.arith };
+        break;
+      }
+      case "relu":
+        cur = { kind: "A", x: await relu(ctx, msb, await toArith(ctx, cur), preps.get(l)) };
+        break;
+      case "maxpool": {
+        const g: PoolGeometry = {
+          batch: count,
+          inShape: l.inShape,
+          pool: l.pool,
+          strides: l.strides,
+        };
+        const mode = poolMode(l, opts);
+        if (mode === "or") {
+          if (cur.kind !== "B")
+            throw new Error(`layer ${l.name}: OR maxpool needs the bits of a sign layer`);
+          cur = { kind: "B", x: await maxpoolOr(ctx, cur.x, g) };
+        } else if (mode === "sum-sign") {
+          cur = {
+            kind: "B",
+            x: await maxpoolSumSign(ctx, await toArith(ctx, cur), g, msb, preps.get(l)),
+          };
+        } else {
+          cur = { kind: "A", x: await maxpoolMax(ctx, await toArith(ctx, cur), g, msb) };
+        }
+        break;
+      }
+    }
+    opts.onLayer?.(li, l);
+  }
+  const out = await revealTo(ctx, DATA_OWNER, await toArith(ctx, cur));
+  const end = t.stats();
+  return {
+    logits: out ? new Int32Array(out.buffer, out.byteOffset, out.length) : null,
+    setup: phaseDelta(start.setup, afterSetup.setup),
+    online: phaseDelta(start.online, end.online),
+  };
+}
