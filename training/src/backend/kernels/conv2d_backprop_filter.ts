@@ -1,65 +1,64 @@
 import * as tf from "@tensorflow/tfjs";
-import { geometry, patchViews } from "./patches";
-import { opsKernel } from "./util";
+import { geometry, im2colT } from "./patches";
+import { asTensor, asWasm, heapTensor, type KernelArgs, kernelOutput } from "./util";
 
-/** Batch chunks keep the im2col matrix under this many floats (256 MB). */
-const MAX_PATCH_FLOATS = 64 * 1024 * 1024;
+/** Batch chunks keep the patch matrix under this many floats (default 128 MB). */
+let maxPatchFloats = 32 * 1024 * 1024;
 
-/**
- * dW of a 2-D convolution (NHWC, filter [kh, kw, Cin, Cout]) by im2col + one GEMM:
- * dW^T = dy^T [Cout, M] x patches [M, kh*kw*Cin], with both transposes done explicitly
- * (wasm's BatchMatMul with transposeA/B is an order of magnitude slower than plain).
- * Large batches are split so the patch matrix stays bounded; partial sums are added.
- */
-export function conv2dBackpropFilterOps(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  attrs: tf.Conv2DBackpropFilterAttrs,
-): tf.Tensor4D {
-  if (attrs.dataFormat === "NCHW") throw new Error("Conv2DBackpropFilter: only NHWC is supported");
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape,
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
-  const g = geometry(info);
-  const [kh, kw, cin, cout] = attrs.filterShape;
-  const [n] = x.shape;
-  const perImage = g.outH * g.outW * kh * kw * cin;
-  const chunk = Math.max(1, Math.min(n, Math.floor(MAX_PATCH_FLOATS / perImage)));
-  let acc: tf.Tensor2D | null = null;
-  for (let b0 = 0; b0 < n; b0 += chunk) {
-    const b = Math.min(chunk, n - b0);
-    const part = tf.tidy(() => {
-      const xs = b === n ? x : tf.slice(x, [b0, 0, 0, 0], [b, -1, -1, -1]);
-      const dys = b === n ? dy : tf.slice(dy, [b0, 0, 0, 0], [b, -1, -1, -1]);
-      const views = patchViews(xs, g);
-      const m = b * g.outH * g.outW;
-      const patches = (views.length === 1 ? views[0]! : tf.concat(views, 3)).reshape([
-        m,
-        kh * kw * cin,
-      ]);
-      const dyT = tf.transpose(dys.reshape([m, cout]));
-      return tf.matMul(dyT, patches) as tf.Tensor2D; // [Cout, kh*kw*Cin]
-    });
-    if (acc == null) acc = part;
-    else {
-      const next: tf.Tensor2D = tf.add(acc, part);
-      acc.dispose();
-      part.dispose();
-      acc = next;
-    }
-  }
-  return tf.transpose(acc!).reshape([kh, kw, cin, cout]);
+/** Change the patch-matrix budget (tests use a tiny one to exercise chunking); returns the old. */
+export function setPatchBudget(floats: number): number {
+  const old = maxPatchFloats;
+  maxPatchFloats = floats;
+  return old;
 }
 
-export const conv2dBackpropFilterConfig = opsKernel(tf.Conv2DBackpropFilter, (inp, attrs) =>
-  conv2dBackpropFilterOps(
-    inp.x as tf.Tensor4D,
-    inp.dy as tf.Tensor4D,
-    attrs as unknown as tf.Conv2DBackpropFilterAttrs,
-  ),
-);
+/**
+ * dW of a 2-D convolution (NHWC, filter [kh, kw, Cin, Cout]): transposed im2col written
+ * straight into the wasm heap (a JS loop: wasm's StridedSlice/Concat are slow for this),
+ * then one plain GEMM per batch chunk, dW [K, Cout] = patches^T [K, M] x dy [M, Cout]
+ * on wasm's BatchMatMul (no transpose flags: that path is ~10x slower). Chunks are summed.
+ */
+function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  if (a.dataFormat === "NCHW") throw new Error("Conv2DBackpropFilter: only NHWC is supported");
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterShape,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
+  const g = geometry(info);
+  const [kh, kw, cin, cout] = a.filterShape;
+  const K = kh * kw * cin;
+  const perImage = g.outH * g.outW;
+  const chunk = Math.max(1, Math.min(g.n, Math.floor(maxPatchFloats / (perImage * K))));
+  const wasm = asWasm(backend);
+  const out = tf.tidy(() => {
+    const dyT = asTensor(dy);
+    let acc: tf.Tensor2D | null = null;
+    for (let b0 = 0; b0 < g.n; b0 += chunk) {
+      const nb = Math.min(chunk, g.n - b0);
+      const M = nb * perImage;
+      const pt = heapTensor<tf.Rank.R2>(wasm, [K, M], (o) =>
+        im2colT(wasm.typedArrayFromHeap(x) as Float32Array, g, b0, nb, o),
+      );
+      const dys = (nb === g.n ? dyT : tf.slice(dyT, [b0, 0, 0, 0], [nb, -1, -1, -1])).reshape([
+        M,
+        cout,
+      ]);
+      const part = tf.matMul(pt, dys) as tf.Tensor2D;
+      acc = acc == null ? part : (tf.add(acc, part) as tf.Tensor2D);
+    }
+    return acc!.reshape([kh, kw, cin, cout]);
+  });
+  return kernelOutput(wasm, out);
+}
+
+export const conv2dBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: "wasm",
+  kernelFunc: conv2dBackpropFilter,
+};

@@ -1,58 +1,80 @@
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 
-/** Geometry shared by the filter-gradient kernels (from tfjs's Conv2DInfo). */
+/** Geometry of a 2-D convolution's input patches (NHWC), from tfjs's Conv2DInfo. */
 export interface PatchGeometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
   outH: number;
   outW: number;
   kh: number;
   kw: number;
-  strides: [number, number];
-  dilations: [number, number];
-  pad: { top: number; bottom: number; left: number; right: number };
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padTop: number;
+  padLeft: number;
 }
 
 export function geometry(info: tf.backend_util.Conv2DInfo): PatchGeometry {
   return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
     outH: info.outHeight,
     outW: info.outWidth,
     kh: info.filterHeight,
     kw: info.filterWidth,
-    strides: [info.strideHeight, info.strideWidth],
-    dilations: [info.dilationHeight, info.dilationWidth],
-    pad: info.padInfo,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   };
 }
 
 /**
- * The kh*kw shifted, strided views of the padded input: view (i, j) has shape
- * [N, outH, outW, C] and holds x_pad[n, oh*sh + i*dh, ow*sw + j*dw, c]. Row-major (i, j) order.
+ * Transposed im2col of images [b0, b0+nb): out[k * M + m] = x_pad[n, oh*sh + i*dh, ow*sw + j*dw, c]
+ * with k = (i*kw + j)*C + c, m = ((n-b0)*outH + oh)*outW + ow, M = nb*outH*outW; zero where
+ * the tap falls in the padding. Row k of the result is contiguous, so the filter gradient
+ * is one plain GEMM: patches^T [K, M] x dy [M, Cout].
  */
-export function patchViews(x: tf.Tensor4D, g: PatchGeometry): tf.Tensor4D[] {
-  const [n, , , c] = x.shape;
-  const { pad, strides, dilations } = g;
-  const xp =
-    pad.top || pad.bottom || pad.left || pad.right
-      ? tf.pad(x, [
-          [0, 0],
-          [pad.top, pad.bottom],
-          [pad.left, pad.right],
-          [0, 0],
-        ])
-      : x;
-  const views: tf.Tensor4D[] = [];
+export function im2colT(
+  x: Float32Array,
+  g: PatchGeometry,
+  b0: number,
+  nb: number,
+  out: Float32Array,
+) {
+  const M = nb * g.outH * g.outW;
+  const K = g.kh * g.kw * g.c;
+  if (out.length < K * M) throw new Error("im2colT: output too small");
   for (let i = 0; i < g.kh; i++) {
     for (let j = 0; j < g.kw; j++) {
-      const r0 = i * dilations[0];
-      const c0 = j * dilations[1];
-      views.push(
-        tf.stridedSlice(
-          xp,
-          [0, r0, c0, 0],
-          [n, r0 + (g.outH - 1) * strides[0] + 1, c0 + (g.outW - 1) * strides[1] + 1, c],
-          [1, strides[0], strides[1], 1],
-        ) as tf.Tensor4D,
-      );
+      for (let c = 0; c < g.c; c++) {
+        const row = ((i * g.kw + j) * g.c + c) * M;
+        let m = 0;
+        for (let b = b0; b < b0 + nb; b++) {
+          const xb = b * g.h * g.w * g.c + c;
+          for (let oh = 0; oh < g.outH; oh++) {
+            const r = oh * g.sh + i * g.dh - g.padTop;
+            if (r < 0 || r >= g.h) {
+              out.fill(0, row + m, row + m + g.outW);
+              m += g.outW;
+              continue;
+            }
+            const xr = xb + r * g.w * g.c;
+            for (let ow = 0; ow < g.outW; ow++, m++) {
+              const col = ow * g.sw + j * g.dw - g.padLeft;
+              out[row + m] = col >= 0 && col < g.w ? x[xr + col * g.c]! : 0;
+            }
+          }
+        }
+      }
     }
   }
-  return views;
 }

@@ -29,9 +29,7 @@ export function opsKernel(
         for (const [k, v] of Object.entries(inputs)) if (v != null) ts[k] = asTensor(v);
         return fn(ts, attrs);
       });
-      asWasm(backend).incRef(out.dataId);
-      out.dispose();
-      return { dataId: out.dataId, shape: out.shape, dtype: out.dtype };
+      return kernelOutput(asWasm(backend), out);
     },
   };
 }
@@ -39,6 +37,28 @@ export function opsKernel(
 /** The wasm backend as the typed object tfjs-backend-wasm declares. */
 export function asWasm(backend: unknown): BackendWasm {
   return backend as BackendWasm;
+}
+
+/**
+ * A new float32 tensor on the wasm heap whose values `fill` writes in JS. `fill` gets the
+ * output view (taken after allocation, so it is not detached by heap growth) and the
+ * backend, to take its own views of inputs with `typedArrayFromHeap`.
+ */
+export function heapTensor<R extends tf.Rank>(
+  backend: BackendWasm,
+  shape: number[],
+  fill: (out: Float32Array) => void,
+): tf.Tensor<R> {
+  const info = backend.makeOutput(shape, "float32");
+  fill(backend.typedArrayFromHeap(info) as Float32Array);
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>;
+}
+
+/** Hand a Tensor made inside a kernel to the engine as the kernel's output. */
+export function kernelOutput(backend: BackendWasm, t: tf.Tensor): tf.TensorInfo {
+  backend.incRef(t.dataId);
+  t.dispose();
+  return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
 }
 
 export function pair(v: number | [number, number]): [number, number] {
