@@ -135,7 +135,23 @@ export class WsTransport implements Transport {
   }
 
   setPhase(phase: Phase): void {
+    this.chargeTime();
     this.recorder.setPhase(phase);
+  }
+
+  private phaseStart = performance.now();
+  private readonly timeIn: Record<Phase, number> = { setup: 0, online: 0 };
+
+  private chargeTime(): void {
+    const now = performance.now();
+    this.timeIn[this.recorder.phase] += now - this.phaseStart;
+    this.phaseStart = now;
+  }
+
+  /** Wall-clock milliseconds spent so far in each phase (between setPhase calls). */
+  phaseMs(): Record<Phase, number> {
+    this.chargeTime();
+    return { ...this.timeIn };
   }
 
   stats(): TransportStats {

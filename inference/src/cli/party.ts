@@ -1,0 +1,121 @@
+import { writeFileSync } from "node:fs";
+import { isDatasetName } from "@cbnn/datasets";
+import { Command, Option } from "commander";
+import type { MsbChoice } from "../layers/runner";
+import { loadPartiesConfig, ROLES, roleToParty } from "../runtime/config";
+import type { PartyIpcMessage } from "../runtime/local";
+import { runParty } from "../runtime/party";
+import { formatReport, progressPrinter } from "../runtime/report";
+import { netProfile } from "../transport/shaping";
+
+const program = new Command()
+  .name("pnpm party")
+  .description("Run one party of a three-party secure evaluation (mutual-TLS WebSockets).")
+  .addOption(new Option("--role <role>", "which party").choices([...ROLES]).makeOptionMandatory())
+  .requiredOption("--config <file>", "parties config (configs/parties/*.json)")
+  .option("--export <dir>", "model owner: the export directory (model.json + weights.bin)")
+  .option("--dataset <name>", "data owner: dataset to classify (mnist, cifar10)")
+  .option("--split <split>", "data owner: dataset split", "test")
+  .option("--limit <n>", "data owner: first n images only", (v) => Number(v))
+  .option("--batch <n>", "data owner: images per secure-inference call", (v) => Number(v), 100)
+  .option(
+    "--image <files...>",
+    "data owner: classify image files (PNG, JPEG, ...), one prediction each",
+  )
+  .addOption(
+    new Option("--net <setting>", "shape this party's outgoing links (one-way latency + bandwidth)")
+      .choices(["none", "lan", "wan"])
+      .default("none"),
+  )
+  .addOption(
+    new Option(
+      "--msb <protocol>",
+      "MSB protocol (data owner decides; others check): secure, or the paper's cbnn which LEAKS a bound on |x| (x = 0 is visible to a party)",
+    ).choices(["secure", "cbnn"]),
+  )
+  .option("--timeout <s>", "fail the run when a peer is silent this long (overrides config)", (v) =>
+    Number(v),
+  )
+  .option("--json <file>", "data owner: write the report as JSON")
+  .option("--ipc", "report progress and results to a parent process (used by secure-eval)")
+  .option("--quiet", "no log lines");
+
+async function main(): Promise<void> {
+  program.parse();
+  const o = program.opts<{
+    role: string;
+    config: string;
+    export?: string;
+    dataset?: string;
+    split: string;
+    limit?: number;
+    batch: number;
+    image?: string[];
+    net: string;
+    msb?: MsbChoice;
+    timeout?: number;
+    json?: string;
+    ipc?: boolean;
+    quiet?: boolean;
+  }>();
+  const party = roleToParty(o.role);
+  const config = loadPartiesConfig(o.config);
+  if (o.dataset !== undefined && !isDatasetName(o.dataset)) {
+    throw new Error(`--dataset: unknown dataset "${o.dataset}" (expected mnist or cifar10)`);
+  }
+  if (o.split !== "test" && o.split !== "train") throw new Error(`--split must be test or train`);
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) {
+    throw new Error(`--limit must be a positive integer`);
+  }
+  if (o.timeout !== undefined && !(o.timeout > 0)) throw new Error(`--timeout must be > 0 seconds`);
+  const send = (m: PartyIpcMessage) => {
+    if (o.ipc && process.send) process.send(m);
+  };
+  const bar = party === 0 && !o.ipc ? progressPrinter(process.stderr) : null;
+  try {
+    const result = await runParty({
+      party,
+      config,
+      net: netProfile(o.net),
+      msb: o.msb,
+      exportDir: o.export,
+      input:
+        party === 0
+          ? {
+              dataset:
+                o.dataset && isDatasetName(o.dataset)
+                  ? { name: o.dataset, split: o.split as "test" | "train", limit: o.limit }
+                  : undefined,
+              image: o.image,
+              batch: o.batch,
+            }
+          : undefined,
+      timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
+      log: o.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+      onProgress: (done, total) => {
+        bar?.(done, total);
+        send({ type: "progress", done, total });
+      },
+    });
+    if (result.kind === "report") {
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(result.report, null, 2)}\n`);
+      if (o.ipc) send({ type: "report", report: result.report });
+      else process.stdout.write(`${formatReport(result.report)}\n`);
+    }
+  } catch (e) {
+    send({ type: "error", message: (e as Error).message });
+    throw e;
+  }
+}
+
+main().then(
+  () => {
+    // Do not wait for stray handles (a refused stranger's socket, timers).
+    if (process.send) process.disconnect();
+    process.exit(0);
+  },
+  (e: Error) => {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(1);
+  },
+);
