@@ -6,6 +6,8 @@ import { depthwiseBackpropFilterConfig } from "./depthwise_backprop_filter";
 import { depthwiseBackpropInputConfig } from "./depthwise_backprop_input";
 import { maxPoolGradConfig } from "./max_pool_grad";
 import { maxPoolWithArgmaxConfig } from "./max_pool_with_argmax";
+import { makeMeanConfig } from "./mean";
+import { makeSumConfig } from "./sum";
 import { makeTileConfig } from "./tile";
 
 /** Why each kernel is registered on wasm (docs/backend.md has the measurements). */
@@ -19,6 +21,8 @@ export const WASM_KERNEL_REASONS: Readonly<Record<string, string>> = {
   BatchMatMul: "transposeA/B path ~10x slower; packed-weights cache ignores shape",
   _FusedMatMul: "same as BatchMatMul",
   Tile: "slow (sits in the batch-norm gradient): replaced by block copies",
+  Sum: "slow over leading axes (transposes first; batch-norm gradient): column sums",
+  Mean: "slow over leading axes (transposes first; batch-norm moments): column sums",
 };
 
 /**
@@ -41,6 +45,8 @@ export function wasmKernelConfigs(tf: typeof tfNs): tfNs.KernelConfig[] {
     makeMatMulConfig(tf.BatchMatMul, orig(tf.BatchMatMul)),
     makeMatMulConfig(tf._FusedMatMul, orig(tf._FusedMatMul)),
     makeTileConfig(orig(tf.Tile)),
+    makeSumConfig(orig(tf.Sum)),
+    makeMeanConfig(orig(tf.Mean)),
   ];
 }
 

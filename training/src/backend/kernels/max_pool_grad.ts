@@ -37,13 +37,16 @@ export function poolGeometry(info: tf.backend_util.Conv2DInfo): PoolGeometry {
 /**
  * For each output position, call `visit(outIndex, argIndex, max)` with the flat NHWC index
  * of the window's first maximum in row-major scan order (padding excluded), the rule of
- * tfjs's cpu backend. A window whose maximum is negative still has an argmax.
+ * tfjs's cpu backend. A window whose maximum is negative still has an argmax. The channel
+ * loop is innermost so that every read is contiguous.
  */
 export function forEachWindowMax(
   x: ArrayLike<number>,
   g: PoolGeometry,
   visit: (outIndex: number, argIndex: number, max: number) => void,
 ): void {
+  const best = new Float32Array(g.c);
+  const arg = new Int32Array(g.c);
   let o = 0;
   for (let b = 0; b < g.n; b++) {
     const xb = b * g.h * g.w * g.c;
@@ -55,21 +58,21 @@ export function forEachWindowMax(
         const c0 = ow * g.sw - g.padLeft;
         const cMin = Math.max(0, c0);
         const cMax = Math.min(g.w, c0 + g.kw);
-        for (let ch = 0; ch < g.c; ch++, o++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let arg = -1;
-          for (let r = rMin; r < rMax; r++) {
-            for (let col = cMin; col < cMax; col++) {
-              const idx = xb + (r * g.w + col) * g.c + ch;
-              const v = x[idx]!;
-              if (v > best) {
-                best = v;
-                arg = idx;
+        best.fill(Number.NEGATIVE_INFINITY);
+        arg.fill(-1);
+        for (let r = rMin; r < rMax; r++) {
+          for (let col = cMin; col < cMax; col++) {
+            const base = xb + (r * g.w + col) * g.c;
+            for (let ch = 0; ch < g.c; ch++) {
+              const v = x[base + ch]!;
+              if (v > best[ch]!) {
+                best[ch] = v;
+                arg[ch] = base + ch;
               }
             }
           }
-          visit(o, arg, best);
         }
+        for (let ch = 0; ch < g.c; ch++, o++) visit(o, arg[ch]!, best[ch]!);
       }
     }
   }

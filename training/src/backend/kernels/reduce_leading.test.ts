@@ -1,0 +1,38 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initWasmForTests, randomValues, wasmVsCpu } from "../testing";
+import { leadingPrefix } from "./reduce_leading";
+
+beforeAll(initWasmForTests);
+
+describe("leadingPrefix", () => {
+  it("recognises leading prefixes only", () => {
+    expect(leadingPrefix([0, 1, 2], 4)).toBe(3);
+    expect(leadingPrefix([2, 0, 1], 4)).toBe(3);
+    expect(leadingPrefix(0, 2)).toBe(1);
+    expect(leadingPrefix([-4, -3], 4)).toBe(2);
+    expect(leadingPrefix([1, 2], 4)).toBe(-1);
+    expect(leadingPrefix([0, 2], 4)).toBe(-1);
+  });
+});
+
+describe("Sum / Mean on wasm match cpu", () => {
+  const x = () => tf.tensor4d(randomValues(3 * 5 * 4 * 7, 9, -2, 3), [3, 5, 4, 7]);
+  const axesList: Array<number | number[]> = [[0, 1, 2], 0, [0, 1, 2, 3], [1, 2], -1, [0, 2], [3]];
+  for (const axes of axesList)
+    for (const keepDims of [false, true])
+      it(`axes ${JSON.stringify(axes)} keepDims=${keepDims}`, async () => {
+        expect(
+          await wasmVsCpu(() => [tf.sum(x(), axes, keepDims), tf.mean(x(), axes, keepDims)]),
+        ).toBeLessThan(1e-5);
+      });
+  it("int32 sums go to wasm's own kernel and stay exact", async () => {
+    const xi = () => tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], "int32");
+    expect(await wasmVsCpu(() => tf.sum(xi(), 0).cast("float32"))).toBe(0);
+  });
+  it("shapes with keepDims match cpu", async () => {
+    await tf.setBackend("wasm");
+    expect(tf.sum(x(), [0, 1, 2], true).shape).toEqual([1, 1, 1, 7]);
+    expect(tf.mean(x(), [0, 1], false).shape).toEqual([4, 7]);
+  });
+});
