@@ -38,6 +38,28 @@ async function stepTiming(tf: Tf, cfg: StepConfig, repeats: number): Promise<Tim
   return s;
 }
 
+/** Kernels replaced only for speed (the others are missing or wrong on wasm). */
+const PERF_ONLY = ["Conv2DBackpropInput", "BatchMatMul", "_FusedMatMul", "Tile", "Sum", "Mean"];
+
+/** Run `f` with wasm's own versions of `names` put back, then restore ours. */
+async function withOriginals<T>(tf: Tf, names: string[], f: () => Promise<T>): Promise<T> {
+  const mine = names.map((n) => tf.getKernel(n, "wasm"));
+  names.forEach((n) => {
+    const orig = originalWasmKernel(n);
+    if (orig == null) throw new Error(`no original wasm kernel ${n}`);
+    tf.unregisterKernel(n, "wasm");
+    tf.registerKernel(orig);
+  });
+  try {
+    return await f();
+  } finally {
+    names.forEach((n, i) => {
+      tf.unregisterKernel(n, "wasm");
+      tf.registerKernel(mine[i]!);
+    });
+  }
+}
+
 /** Time `f` with our kernel and with wasm's own (temporarily put back). */
 async function oursVsOriginal(
   tf: Tf,
@@ -107,7 +129,15 @@ export async function runBackendBench(opts: SuiteOptions & { backend?: "auto" | 
   console.log(`  ratio cpu/${name} (medians): ${ratio.toFixed(1)}x`);
 
   let kernels: Awaited<ReturnType<typeof kernelComparisons>> | undefined;
+  let wasmOwnKernels: TimingStats | undefined;
   if (name === "wasm") {
+    wasmOwnKernels = await withOriginals(tf, PERF_ONLY, () =>
+      stepTiming(tf, cfg, opts.quick ? 3 : 10),
+    );
+    console.log(
+      `  wasm with its own kernels wherever they are only slow (${PERF_ONLY.join(", ")}): ${fmt(wasmOwnKernels)}` +
+        ` -> our replacements make a step ${(wasmOwnKernels.medianMs / main.medianMs).toFixed(1)}x faster`,
+    );
     console.log("wasm kernels, ours vs wasm's own (same run):");
     kernels = await kernelComparisons(tf, opts.quick);
     for (const [k, v] of Object.entries(kernels)) {
@@ -123,6 +153,7 @@ export async function runBackendBench(opts: SuiteOptions & { backend?: "auto" | 
     backend: name,
     step: { [name]: main, cpu },
     ratioCpuOverBackend: ratio,
+    wasmOwnSlowKernels: wasmOwnKernels,
     kernels,
   });
   console.log(`wrote ${file}`);
