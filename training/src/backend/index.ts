@@ -15,4 +15,5 @@ export {
   WASM_KERNEL_REASONS,
   wasmKernelConfigs,
 } from "./kernels";
+export * from "./parallel";
 export { smallConvNet, trainStep } from "./train_step";
