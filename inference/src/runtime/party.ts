@@ -381,7 +381,7 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
       logits!.set(res.logits, done * classes);
     }
     done += n;
-    s.onProgress?.(done, total);
+    if (me === 0) s.onProgress?.(done, total);
   }
   const totalMs = performance.now() - t0;
 

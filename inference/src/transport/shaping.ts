@@ -95,6 +95,7 @@ export class ShapedPipe {
   private readonly queue: Pending[] = [];
   private timer: { cancel: () => void } | null = null;
   private closed = false;
+  private readonly drainWaiters: (() => void)[] = [];
 
   constructor(readonly profile: NetProfile) {
     if (!(profile.latencyMs >= 0))
@@ -131,6 +132,7 @@ export class ShapedPipe {
       this.timer = null;
       const now = nowMs();
       while (this.queue.length > 0 && this.queue[0].at <= now) this.queue.shift()!.write();
+      if (this.queue.length === 0) for (const r of this.drainWaiters.splice(0)) r();
       this.arm();
     });
   }
@@ -141,12 +143,12 @@ export class ShapedPipe {
     this.timer?.cancel();
     this.timer = null;
     this.queue.length = 0;
+    for (const r of this.drainWaiters.splice(0)) r();
   }
 
-  /** Resolves once every queued frame has been written. */
-  async drain(): Promise<void> {
-    while (this.queue.length > 0 && !this.closed) {
-      await new Promise<void>((r) => runAt(this.queue[this.queue.length - 1].at, r));
-    }
+  /** Resolves once every queued frame has been written (or the pipe closed). */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 || this.closed) return Promise.resolve();
+    return new Promise<void>((r) => this.drainWaiters.push(r));
   }
 }

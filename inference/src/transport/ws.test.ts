@@ -92,6 +92,18 @@ describe("WsTransport over mutual TLS on 127.0.0.1", () => {
     }
   });
 
+  it("close() under shaping still delivers what was sent just before it", async () => {
+    const ps = await openInProcessParties(keys, {
+      profile: { name: "test", latencyMs: 30, bytesPerSec: 1e7 },
+    });
+    const ts = ps.transports;
+    ts[1].send(0, new Uint8Array([7, 8, 9]));
+    const got = ts[0].receive(1);
+    await ts[1].close();
+    expect(Array.from(await got)).toEqual([7, 8, 9]);
+    await ps.close();
+  });
+
   it("refuses a stranger without a certificate and one with a foreign CA; the run goes on", async () => {
     const lines: string[] = [];
     const ps = await openInProcessParties(keys, { log: (l) => lines.push(l) });
