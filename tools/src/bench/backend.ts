@@ -1,9 +1,11 @@
 import {
   type BackendName,
+  DataParallel,
   initBackend,
   originalWasmKernel,
   smallConvNet,
   type Tf,
+  TRAIN_STEP_MODULE,
   trainStep,
 } from "@cbnn/training";
 import { writeResults } from "./results";
@@ -36,6 +38,48 @@ async function stepTiming(tf: Tf, cfg: StepConfig, repeats: number): Promise<Tim
   model.dispose();
   opt.dispose();
   return s;
+}
+
+/**
+ * Gradients of one batch: on this thread vs DataParallel over 2 worker threads (each its
+ * own wasm instance; includes sending weights and shards, and averaging).
+ */
+async function parallelTiming(tf: Tf, cfg: StepConfig, repeats: number) {
+  const model = smallConvNet(cfg.inputShape, 10, 1);
+  const [h, w, c] = cfg.inputShape;
+  const x = tf.randomUniform([cfg.batch, h, w, c], 0, 1, "float32", 1);
+  const labels = tf.tensor1d(
+    Array.from({ length: cfg.batch }, (_, i) => i % 10),
+    "int32",
+  );
+  const y = tf.oneHot(labels, 10);
+  const single = await timeIt(() => {
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as typeof x),
+        model.trainableWeights.map((v) => v.read() as never),
+      );
+      value.dataSync();
+      for (const g of Object.values(grads)) g.dataSync();
+    });
+  }, repeats);
+  const dp = await DataParallel.create({
+    model: { module: TRAIN_STEP_MODULE, exportName: "smallConvNet", args: [cfg.inputShape, 10, 1] },
+    workers: 2,
+  });
+  try {
+    const weights = model.getWeights().map((t) => Float32Array.from(t.dataSync()));
+    const xa = { data: Float32Array.from(x.dataSync()), shape: x.shape };
+    const ya = { data: Float32Array.from(y.dataSync()), shape: y.shape };
+    const parallel = await timeIt(async () => {
+      await dp.gradients(weights, xa, ya);
+    }, repeats);
+    return { single, parallel, speedup: single.medianMs / parallel.medianMs };
+  } finally {
+    await dp.close();
+    tf.dispose([x, y, labels]);
+    model.dispose();
+  }
 }
 
 /** Kernels replaced only for speed (the others are missing or wrong on wasm). */
@@ -147,7 +191,17 @@ export async function runBackendBench(opts: SuiteOptions & { backend?: "auto" | 
       );
     }
   }
+  let dataParallel: Awaited<ReturnType<typeof parallelTiming>> | undefined;
+  if (name === "wasm") {
+    const pcfg: StepConfig = { inputShape: [28, 28, 1], batch: opts.quick ? 32 : 128 };
+    dataParallel = await parallelTiming(tf, pcfg, opts.quick ? 3 : 8);
+    console.log(
+      `gradients of a batch of ${pcfg.batch}: this thread ${fmt(dataParallel.single)}; ` +
+        `DataParallel x2 workers ${fmt(dataParallel.parallel)}; speedup ${dataParallel.speedup.toFixed(2)}x`,
+    );
+  }
   const file = writeResults("backend", {
+    dataParallel,
     quick: opts.quick,
     config: cfg,
     backend: name,

@@ -16,4 +16,4 @@ export {
   wasmKernelConfigs,
 } from "./kernels";
 export * from "./parallel";
-export { smallConvNet, trainStep } from "./train_step";
+export { smallConvNet, TRAIN_STEP_MODULE, trainStep } from "./train_step";

@@ -57,3 +57,6 @@ export function trainStep(
   optimizer.applyGradients(grads);
   return { loss: value, grads };
 }
+
+/** Module URL of this file, for DataParallel's ModelSpec (`exportName: "smallConvNet"`). */
+export const TRAIN_STEP_MODULE: string = new URL("./train_step.ts", import.meta.url).href;
