@@ -55,8 +55,12 @@ export function historyChart(
   if (!HISTORY_METRICS.includes(metric))
     throw new Error(`metric must be one of ${HISTORY_METRICS.join(", ")}`);
   const pct = metric.endsWith("Acc");
+  const counts = new Map<string, number>();
+  for (const r of runs) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
+  const label = (r: LoadedHistory) =>
+    (counts.get(r.label) ?? 0) > 1 ? `${r.label} [${basename(dirname(r.path))}]` : r.label;
   const series: Series[] = runs.map((r) => ({
-    name: r.label,
+    name: label(r),
     points: r.history.map((h) => [h.epoch, pct ? 100 * h[metric] : h[metric]] as [number, number]),
     dashed: r.label.includes("no KD"),
   }));

@@ -56,6 +56,7 @@ describe("sweep", () => {
       testAtEnd: false,
     });
     const out = tmp();
+    const kdCacheDir = tmp();
     const ctrl = new AbortController();
     // Stop after the first lambda's run finishes: the sweep must resume from there.
     const first = await runSweep({
@@ -64,6 +65,7 @@ describe("sweep", () => {
       teacher,
       lambdas: [0, 1],
       out,
+      kdCacheDir,
       signal: ctrl.signal,
       log: (l) => {
         if (l.startsWith("best epoch")) ctrl.abort();
@@ -79,6 +81,7 @@ describe("sweep", () => {
       teacher,
       lambdas: [0, 1],
       out,
+      kdCacheDir,
       log: (l) => logs.push(l),
     });
     expect(r.stopped).toBe(false);
