@@ -113,7 +113,10 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-/** Replaces wasm's MaxPoolGrad, which gives zero gradient to windows whose max is negative. */
+/**
+ * Replaces wasm's MaxPoolGrad: its running max starts at FLT_MIN, so windows whose maximum
+ * is <= 0 send their gradient to the wrong input or nowhere.
+ */
 export const maxPoolGradConfig: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,
   backendName: "wasm",

@@ -45,7 +45,7 @@ function maxPoolWithArgmax({ inputs, backend, attrs }: KernelArgs): tf.TensorInf
   return [values, indexes];
 }
 
-/** Replaces wasm's MaxPoolWithArgmax (same negative-max bug as its MaxPoolGrad). */
+/** Replaces wasm's MaxPoolWithArgmax (same FLT_MIN start: windows with max <= 0 are wrong). */
 export const maxPoolWithArgmaxConfig: tf.KernelConfig = {
   kernelName: tf.MaxPoolWithArgmax,
   backendName: "wasm",
