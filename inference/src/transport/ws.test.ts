@@ -191,6 +191,17 @@ describe("WsTransport over mutual TLS on 127.0.0.1", () => {
     expect(e2).toMatch(/P1 \(model owner\)|P0 \(data owner\) stopped/);
     await ps.close();
 
+    // A malformed frame (unknown kind) and a text frame.
+    for (const bad of [new Uint8Array([9, 1, 2]), "hello"]) {
+      const ms = await openInProcessParties(keys, { timeoutMs: 5000 });
+      const w0 = ms.transports[0].receive(2).catch((e: Error) => e.message);
+      const w1 = ms.transports[1].receive(0).catch((e: Error) => e.message);
+      ms.links[2].sockets.get(0)!.ws.send(bad);
+      expect(await w0).toMatch(/P0 \(data owner\): malformed frame from P2 \(helper\)/);
+      expect(await w1).toMatch(/P0 \(data owner\) stopped: .*malformed frame from P2/);
+      await ms.close();
+    }
+
     const qs = await openInProcessParties(keys, { maxFrameBytesOf: [1 << 20, 1 << 10, 1 << 20] });
     const wait = qs.transports[1].receive(0).catch((e: Error) => e.message);
     const wait0 = qs.transports[0].receive(2).catch((e: Error) => e.message);
