@@ -1,5 +1,6 @@
 export * from "./eval/fixed";
 export * from "./eval/float";
+export * from "./export/bounds";
 export * from "./export/exporter";
 export * from "./export/float-model";
 export * from "./export/random-model";

@@ -14,6 +14,7 @@ import {
   type Shape3,
   type TensorRef,
 } from "../model/types";
+import { boundBits, checkOutBounds } from "./bounds";
 import type { FloatBatchNorm, FloatLayer, FloatLinearLayer, FloatModel } from "./float-model";
 
 /** Default fractional bits (see docs/export-format.md for the measurement behind it). */
@@ -32,6 +33,15 @@ export interface ExportOptions {
   calibration?: { images: Uint8Array; count: number };
   /** Bits to keep free above the largest calibrated |activation| (default 1). */
   minHeadroomBits?: number;
+  /**
+   * Cap on the magnitude of pre-sign values (bits): a layer reading pixels or
+   * bits whose output only feeds sign gets the most fractional bits for which
+   * its proven worst case |acc| stays below 2^presignBits (possibly fewer than
+   * fracBits). Default: no cap (as many as fit the ring, up to
+   * {@link MAX_SIGN_FRAC_BITS}). Small caps make the secure MSB cheaper and
+   * are needed by the opt-in cbnn MSB (at most 28 bits, see docs/protocols.md).
+   */
+  presignBits?: number;
   /** Recorded in model.json `source` (checkpoint path, anything else useful). */
   source: { checkpoint: string; createdAt?: string; [key: string]: unknown };
 }
@@ -140,6 +150,10 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
   const margin = opts.minHeadroomBits ?? DEFAULT_MIN_HEADROOM_BITS;
   if (!Number.isInteger(F) || F < 0 || F > 24) {
     throw new ExportFormatError("fracBits", `must be an integer in 0..24, got ${F}`);
+  }
+  const P = opts.presignBits;
+  if (P !== undefined && (!Number.isInteger(P) || P < 1 || P > 30)) {
+    throw new ExportFormatError("presignBits", `must be an integer in 1..30, got ${P}`);
   }
   const shapes = floatModelShapes(float);
   const maxStd = Math.max(...float.normalisation.std);
@@ -415,7 +429,38 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       }
       const fit = Math.floor(30 - Math.log2(bound + 2 ** -20));
       wF = Math.max(baseWF, Math.min(fit, MAX_SIGN_FRAC_BITS));
-      if (wF > baseWF) notes.push(`pre-sign layer: ${wF} fractional bits (worst case fits)`);
+      if (P !== undefined) {
+        // largest wF whose quantised worst case stays below 2^P
+        const quantMax = (f: number): number => {
+          const sc = 2 ** f;
+          const qa = new Float64Array(outC);
+          for (let k = 0; k < nW; k++) qa[ocOf(k)] += Math.abs(Math.round(wEff[k] * sc));
+          let m = 0;
+          const positions = corr ? corr.length / outC : 1;
+          for (let p = 0; p < positions; p++) {
+            for (let o = 0; o < outC; o++) {
+              const bv =
+                constBit[o] >= 0
+                  ? constBit[o] === 1
+                    ? 0
+                    : 1
+                  : Math.abs(Math.round((bEff[o] + (corr ? corr[p * outC + o] : 0)) * sc));
+              m = Math.max(m, qa[o] * maxU + bv);
+            }
+          }
+          return m;
+        };
+        let f = Math.min(MAX_SIGN_FRAC_BITS, Math.floor(P - Math.log2(bound + 2 ** -20)) + 1);
+        while (f >= 0 && quantMax(f) >= 2 ** P) f--;
+        if (f < 0) {
+          throw new ExportFormatError(
+            "presignBits",
+            `${P} is too small for layer ${l.name}: even 0 fractional bits give |acc| up to ${quantMax(0)}`,
+          );
+        }
+        wF = f;
+        notes.push(`pre-sign layer: ${wF} fractional bits (presignBits ${P})`);
+      } else if (wF > baseWF) notes.push(`pre-sign layer: ${wF} fractional bits (worst case fits)`);
     }
     const accF = wF + vm.frac;
     const outShift = feedsProduct ? accF - F : 0;
@@ -461,6 +506,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       weights,
       bias,
       outShift,
+      ...(sMax !== undefined ? { outBoundBits: boundBits(Math.ceil(sMax / 2 ** outShift)) } : {}),
     };
     let layer: LinearLayer;
     if (l.kind === "conv2d" || l.kind === "depthwise2d") {
@@ -478,7 +524,8 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
     layers.push(layer);
     reports.push({ name: l.name, kind: l.kind, accFracBits: accF, staticMaxAbs: sMax, notes });
     fracCoeff.push(inDomain === "int" ? 2 : 1);
-    raisedBits.push(wF - baseWF);
+    // a presignBits-capped layer's precision does not follow fracBits: it never limits it
+    raisedBits.push(feedsSign && inDomain !== "int" && P !== undefined ? 64 : wF - baseWF);
     staticMax.push(sMax);
     const fOut = accF - outShift;
     vm = {
@@ -518,6 +565,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
     },
   };
   checkExport(model, weights.length, "export");
+  checkOutBounds(model, weights, "export");
 
   // ---- range check ----
   let ranges: ReturnType<typeof traceRanges> | undefined;

@@ -69,6 +69,12 @@ export function checkExport(model: ModelExport, weightCount: number, file = "mod
       if (lin.outShift > accFrac) {
         fail("outShift", `${lin.outShift} is more than the product's ${accFrac} fractional bits`);
       }
+      if (lin.outBoundBits !== undefined && i !== 0 && domain !== "bits") {
+        fail(
+          "outBoundBits",
+          "is only allowed where the input range is known (the first layer or a layer reading bits)",
+        );
+      }
       expectOut = outShape;
       expectDomain = "int";
       expectFrac = accFrac - lin.outShift;

@@ -50,6 +50,7 @@ const linearProps = {
   weights: tensorRef,
   bias: tensorRef,
   outShift: { type: "integer", minimum: 0, maximum: 31 },
+  outBoundBits: { type: "integer", minimum: 1, maximum: 31 },
 } as const;
 const linearRequired = [...baseRequired, "weights", "bias", "outShift"];
 

@@ -71,6 +71,14 @@ interface LinearBase extends LayerBase {
   bias: TensorRef;
   /** Arithmetic right shift applied after the affine map (0 = none). */
   outShift: number;
+  /**
+   * Optional proven magnitude bound: every output value v (after the shift)
+   * satisfies |v| < 2^outBoundBits for every possible input. Only allowed on
+   * layers whose input range is known statically (the first layer, reading
+   * uint8 pixels, and layers reading bits); secure inference uses it to size
+   * the MSB extraction of a following sign/relu (see docs/export-format.md).
+   */
+  outBoundBits?: number;
 }
 
 /** Standard convolution; weights shaped [kh, kw, inC, outC]. */
