@@ -1,12 +1,17 @@
 import { Command } from "commander";
 import { BACKEND_CHOICES } from "../backend";
 import { DEFAULT_RUNS_DIR, runTraining } from "../trainer/run";
+import { loadTrainConfig } from "../trainer/train-config";
 import { parseChoice, parseNumber, runMain } from "./common";
 
 const program = new Command()
   .name("pnpm train")
   .description(
     "Train a teacher (--model vgg16) or distill a BNN student (--teacher ...). Checkpoints every epoch; Ctrl-C saves and stops; --resume continues bit-identically.",
+  )
+  .option(
+    "--config <name|file>",
+    "training recipe from configs/train (its values are defaults; flags given here win)",
   )
   .option(
     "--model <name>",
@@ -77,6 +82,7 @@ const program = new Command()
   .option("--no-test", "skip the test-set evaluation of the best checkpoint at the end");
 
 interface TrainCli {
+  config?: string;
   model?: string;
   teacher?: string;
   lambda: number;
@@ -102,6 +108,13 @@ interface TrainCli {
 runMain(async () => {
   program.parse();
   const o = program.opts<TrainCli>();
+  if (o.config) {
+    const cfg = loadTrainConfig(o.config);
+    const target = o as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(cfg)) {
+      if (k !== "description" && program.getOptionValueSource(k) !== "cli") target[k] = v;
+    }
+  }
   const ctrl = new AbortController();
   process.on("SIGINT", () => {
     if (ctrl.signal.aborted) {
