@@ -84,6 +84,12 @@ describe("DataParallel over 2 wasm workers", () => {
     model.dispose();
   }, 60_000);
 
+  it("a worker whose model builder is missing fails create() with the export named", async () => {
+    await expect(
+      DataParallel.create({ model: { ...spec, exportName: "noSuchBuilder" }, workers: 1 }),
+    ).rejects.toThrow(/noSuchBuilder/);
+  }, 60_000);
+
   it("rejects a wrong number of weight arrays", async () => {
     await expect(
       dp.gradients(

@@ -64,6 +64,7 @@ const ENTRY = new URL("./worker.ts", import.meta.url).href;
  */
 export class DataParallel {
   private nextId = 1;
+  private closing = false;
   private pending = new Map<
     number,
     { resolve: (m: Extract<FromWorker, { kind: "grads" }>) => void; reject: (e: Error) => void }
@@ -84,6 +85,9 @@ export class DataParallel {
         }
       });
       w.on("error", (e) => this.failAll(e));
+      w.on("exit", (code) => {
+        if (!this.closing) this.failAll(new Error(`gradient worker exited (code ${code})`));
+      });
     }
   }
 
@@ -185,6 +189,7 @@ export class DataParallel {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
