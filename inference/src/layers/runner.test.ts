@@ -6,7 +6,6 @@ import {
   randomImages,
   randomReluNet,
   seededRandom,
-  traceRanges,
 } from "@cbnn/shared";
 import { describe, expect, it } from "vitest";
 import { runSecureLocal } from "../testing/harness";
@@ -18,31 +17,57 @@ function argmax(v: Int32Array, row: number, classes: number): number {
 }
 
 describe("runSecureInference", () => {
-  it("dense Sign net: equals the reference evaluator bit for bit (secure MSB)", async () => {
+  it("dense Sign net: equals the reference evaluator bit for bit (secure and cbnn MSB)", async () => {
+    for (const presignBits of [undefined, 16]) {
+      const { model, weights } = exportModel(randomDenseSignNet(1), {
+        source: { checkpoint: "test" },
+        presignBits,
+      });
+      const count = 6;
+      const images = randomImages(seededRandom(2), count, model.input.shape);
+      images.fill(0, 0, 64); // an all-black image
+      images.fill(255, 64, 128); // an all-white one
+      const ref = evaluateFixed(model, weights, images, count);
+      // the MSBs are sized by the export's proven bounds (<= 28 bits by default)
+      const bounds = model.layers.map((l) => ("weights" in l ? l.outBoundBits : undefined));
+      expect(bounds.filter((b) => b !== undefined).length).toBe(3);
+      for (const b of bounds) if (b !== undefined) expect(b).toBeLessThanOrEqual(presignBits ?? 28);
+      for (const msb of ["secure", "cbnn"] as const) {
+        const res = await runSecureLocal(model, weights, images, count, { msb });
+        expect(res[1].logits).toBeNull();
+        expect(res[2].logits).toBeNull();
+        expect(Array.from(res[0].logits!)).toEqual(Array.from(ref));
+      }
+    }
+  });
+
+  it("cbnn MSB: refused where no proven bound fits it, with the reason", async () => {
     const { model, weights } = exportModel(randomDenseSignNet(1), {
       source: { checkpoint: "test" },
+      presignBits: null,
     });
-    const count = 6;
-    const images = randomImages(seededRandom(2), count, model.input.shape);
-    images.fill(0, 0, 64); // an all-black image
-    images.fill(255, 64, 128); // an all-white one
-    const ref = evaluateFixed(model, weights, images, count);
-    // the exporter raises pre-sign fracBits up to the ring's headroom (29+ bits here), beyond
-    // the cbnn MSB's correctness bound (<= 28 bits): only the secure MSB is checked on this net
-    const ranges = traceRanges(model, weights, images, count);
-    const bound = Math.max(
-      ...ranges.filter((_, i) => model.layers[i + 1]?.kind === "sign").map((r) => r.bits),
+    const images = randomImages(seededRandom(2), 1, model.input.shape);
+    await expect(runSecureLocal(model, weights, images, 1, { msb: "cbnn" })).rejects.toThrow(
+      /layer sign1: layer fc1: outBoundBits = (29|30) is too large for a correct cbnn MSB \(at most 28 bits\)/,
     );
-    expect(bound).toBeGreaterThan(0);
-    for (const msb of ["secure"] as const) {
-      const res = await runSecureLocal(model, weights, images, count, {
-        msb,
-        cbnnInputBits: bound,
-      });
-      expect(res[1].logits).toBeNull();
-      expect(res[2].logits).toBeNull();
-      expect(Array.from(res[0].logits!)).toEqual(Array.from(ref));
-    }
+    const r = seededRandom(5);
+    const fm = randomReluNet(6);
+    const relu = exportModel(fm, {
+      source: { checkpoint: "test" },
+      calibration: { images: randomImages(r, 16, fm.input.shape), count: 16 },
+    });
+    await expect(
+      runSecureLocal(relu.model, relu.weights, randomImages(r, 1, fm.input.shape), 1, {
+        msb: "cbnn",
+      }),
+    ).rejects.toThrow(/needs a proven input bound and the export records none/);
+    // a bound the weights do not satisfy is refused by the model owner
+    const bad = structuredClone(model);
+    const fc1 = bad.layers[0];
+    if ("weights" in fc1) fc1.outBoundBits = 4;
+    await expect(runSecureLocal(bad, weights, images, 1)).rejects.toThrow(
+      /layers\[0\]\.outBoundBits: is 4/,
+    );
   });
 
   it("conv Sign net (separable convs, padding, maxpool OR and sum-sign): bit for bit", async () => {

@@ -1,13 +1,20 @@
-import type { Layer, LinearLayer, ModelExport } from "@cbnn/shared";
+import {
+  boundBits,
+  checkOutBounds,
+  type Layer,
+  type LinearLayer,
+  type ModelExport,
+} from "@cbnn/shared";
 import { DATA_OWNER, MODEL_OWNER, type PartyContext } from "../context";
 import { relu, signBits } from "../protocols/activation";
 import { b2a } from "../protocols/b2a";
+import { b2aDaBits, type DaBits, makeDaBits } from "../protocols/dabit";
 import { shareInput } from "../protocols/input";
 import { type BilinearOp, linear } from "../protocols/linear";
 import { maxpoolMax, maxpoolOr, maxpoolSumSign, type PoolGeometry } from "../protocols/maxpool";
 import type { MsbPrep, MsbProtocol } from "../protocols/msb";
-import { cbnnMsb } from "../protocols/msb-cbnn";
-import { secureMsb } from "../protocols/msb-secure";
+import { CBNN_MAX_INPUT_BITS, cbnnMsb } from "../protocols/msb-cbnn";
+import { secureMsbFor } from "../protocols/msb-secure";
 import { revealTo } from "../protocols/reveal";
 import { truncate } from "../protocols/truncate";
 import { conv2dU32, depthwise2dU32, pointwiseU32 } from "../ring/conv";
@@ -21,7 +28,12 @@ export type MsbChoice = "secure" | "cbnn";
 export interface SecureInferenceOptions {
   /** MSB protocol: "secure" (default) or the paper's leaky "cbnn" (opt-in). */
   msb?: MsbChoice;
-  /** Input bound (bits of |x|) the cbnn MSB is made correct for (default 24). */
+  /**
+   * Input bound (bits of |x|) for the cbnn MSB where the export records no
+   * proven bound (`outBoundBits` of the layer before a sign/relu): an
+   * unchecked promise by the caller. Without it such layers are refused under
+   * cbnn. Where the export has a bound, that bound is used.
+   */
   cbnnInputBits?: number;
   /** Override for maxpool over bits: "or" (boolean OR, default from the export) or "sum-sign". */
   maxpool?: "or" | "sum-sign";
@@ -81,11 +93,60 @@ export function linearOp(l: LinearLayer, count: number): BilinearOp {
   }
 }
 
-function msbProtocol(opts: SecureInferenceOptions): MsbProtocol {
+function msbChoice(opts: SecureInferenceOptions): MsbChoice {
   const choice = opts.msb ?? "secure";
-  if (choice === "secure") return secureMsb;
-  if (choice === "cbnn") return cbnnMsb(opts.cbnnInputBits ?? 24);
-  throw new Error(`unknown MSB protocol "${choice as string}" (expected secure or cbnn)`);
+  if (choice !== "secure" && choice !== "cbnn")
+    throw new Error(`unknown MSB protocol "${choice as string}" (expected secure or cbnn)`);
+  return choice;
+}
+
+/**
+ * Proven input bound (bits) of the MSB a layer needs, from the export:
+ * sign/relu after a linear layer with `outBoundBits`; sum-sign maxpool from
+ * its window size. undefined where nothing is proven.
+ */
+function provenBound(
+  model: ModelExport,
+  li: number,
+  opts: SecureInferenceOptions,
+): number | undefined {
+  const l = model.layers[li];
+  if (l.kind === "sign" || l.kind === "relu") {
+    const prev = li > 0 ? model.layers[li - 1] : undefined;
+    return prev && isLinear(prev) ? prev.outBoundBits : undefined;
+  }
+  if (l.kind === "maxpool" && poolMode(l, opts) === "sum-sign") {
+    // sum(window) - 1 lies in [-1, K - 1]
+    return boundBits(l.pool[0] * l.pool[1]);
+  }
+  return undefined;
+}
+
+/** The MSB protocol for layer li, sized by the export's proven bound. */
+function msbFor(model: ModelExport, li: number, opts: SecureInferenceOptions): MsbProtocol {
+  const l = model.layers[li];
+  const proven = provenBound(model, li, opts);
+  if (msbChoice(opts) === "secure") {
+    // maxpool max compares differences of two values: no bound
+    return secureMsbFor(l.kind === "maxpool" && l.mode === "max" ? 31 : (proven ?? 31));
+  }
+  let bits = proven;
+  let from = `layer ${model.layers[li - 1]?.name ?? "?"}: outBoundBits`;
+  if (bits === undefined) {
+    if (opts.cbnnInputBits === undefined) {
+      throw new Error(
+        `layer ${l.name}: the cbnn MSB needs a proven input bound and the export records none (outBoundBits is only known for layers reading pixels or bits); use --msb secure, or pass cbnnInputBits if you can guarantee one`,
+      );
+    }
+    bits = opts.cbnnInputBits + (l.kind === "maxpool" ? 1 : 0);
+    from = "cbnnInputBits";
+  }
+  if (bits > CBNN_MAX_INPUT_BITS) {
+    throw new Error(
+      `layer ${l.name}: ${from} = ${bits} is too large for a correct cbnn MSB (at most ${CBNN_MAX_INPUT_BITS} bits): re-export with presignBits <= ${CBNN_MAX_INPUT_BITS} (pnpm export --presign-bits), or use --msb secure`,
+    );
+  }
+  return cbnnMsb(bits);
 }
 
 function poolMode(
@@ -146,7 +207,12 @@ export async function runSecureInference(
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`secure inference: count must be a positive integer, got ${count}`);
   if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
-  const msb = msbProtocol(opts);
+  msbChoice(opts);
+  const msbs = model.layers.map((l, li) =>
+    msbCount(l, opts) > 0 || (l.kind === "maxpool" && poolMode(l, opts) === "max")
+      ? msbFor(model, li, opts)
+      : undefined,
+  );
   const t = ctx.transport;
   const start = t.stats();
 
@@ -159,6 +225,8 @@ export async function runSecureInference(
   if (ctx.id === MODEL_OWNER) {
     const w = inputs.weights;
     if (!w) throw new Error(`party ${ctx.id} (model owner): weights are required`);
+    // the MSBs are sized by the recorded bounds: the model owner proves them on its weights
+    checkOutBounds(model, w, "model");
     params = new Uint32Array(total);
     let o = 0;
     for (const l of linears) {
@@ -189,10 +257,25 @@ export async function runSecureInference(
     }
   }
   const preps = new Map<Layer, MsbPrep>();
-  if (msb.name === "cbnn") {
-    for (const l of model.layers) {
+  const b2aPreps = new Map<Layer, DaBits>();
+  {
+    // which tensors reach a linear layer as bits without a ring form (-> daBits b2a)
+    let bitsOnly = false;
+    for (let li = 0; li < model.layers.length; li++) {
+      const l = model.layers[li];
+      if (isLinear(l) && bitsOnly) b2aPreps.set(l, await makeDaBits(ctx, size(l.inShape) * count));
       const m = msbCount(l, opts) * count;
-      if (m > 0) preps.set(l, await msb.prepare(ctx, m));
+      const p = msbs[li];
+      const next = model.layers[li + 1];
+      const wantArith =
+        l.kind === "sign" &&
+        next !== undefined &&
+        !(next.kind === "maxpool" && poolMode(next, opts) === "or");
+      if (m > 0 && p && (p.name === "cbnn" || wantArith))
+        preps.set(l, await p.prepare(ctx, m, { arith: wantArith }));
+      if (isLinear(l) || l.kind === "relu") bitsOnly = false;
+      else if (l.kind === "sign") bitsOnly = !(p?.name === "cbnn" || wantArith);
+      else if (l.kind === "maxpool") bitsOnly = poolMode(l, opts) !== "max";
     }
   }
   const afterSetup = t.stats();
@@ -220,18 +303,23 @@ export async function runSecureInference(
       case "depthwise2d":
       case "pointwise2d": {
         const p = layerParams.get(l)!;
-        let y = await linear(ctx, linearOp(l, count), await toArith(ctx, cur), p.w, p.b);
+        const d = b2aPreps.get(l);
+        const x =
+          d && cur.kind === "B" && !cur.arith
+            ? await b2aDaBits(ctx, cur.x, d)
+            : await toArith(ctx, cur);
+        let y = await linear(ctx, linearOp(l, count), x, p.w, p.b);
         if (l.outShift > 0) y = await truncate(ctx, y, l.outShift);
         cur = { kind: "A", x: y };
         break;
       }
       case "sign": {
-        const s = await signBits(ctx, msb, await toArith(ctx, cur), preps.get(l));
+        const s = await signBits(ctx, msbs[li]!, await toArith(ctx, cur), preps.get(l));
         cur = { kind: "B", x: s.bits, arith: s.arith };
         break;
       }
       case "relu":
-        cur = { kind: "A", x: await relu(ctx, msb, await toArith(ctx, cur), preps.get(l)) };
+        cur = { kind: "A", x: await relu(ctx, msbs[li]!, await toArith(ctx, cur), preps.get(l)) };
         break;
       case "maxpool": {
         const g: PoolGeometry = {
@@ -248,10 +336,10 @@ export async function runSecureInference(
         } else if (mode === "sum-sign") {
           cur = {
             kind: "B",
-            x: await maxpoolSumSign(ctx, await toArith(ctx, cur), g, msb, preps.get(l)),
+            x: await maxpoolSumSign(ctx, await toArith(ctx, cur), g, msbs[li]!, preps.get(l)),
           };
         } else {
-          cur = { kind: "A", x: await maxpoolMax(ctx, await toArith(ctx, cur), g, msb) };
+          cur = { kind: "A", x: await maxpoolMax(ctx, await toArith(ctx, cur), g, msbs[li]!) };
         }
         break;
       }

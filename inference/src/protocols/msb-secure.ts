@@ -3,6 +3,7 @@ import { toBitPlanes, wordsFor } from "../ring/bits";
 import type { AShare } from "../sharing/arith";
 import type { BShare } from "../sharing/bool";
 import { andB } from "./and";
+import { type DaBits, makeDaBits, unmaskDaBits } from "./dabit";
 import { shareInputB } from "./input";
 import type { MsbPrep, MsbProtocol, MsbResult } from "./msb";
 
@@ -11,10 +12,61 @@ interface Planes {
   s1: Uint32Array;
 }
 
+/** Preprocessing of {@link secureMsbFor} when the ring form of the result is wanted. */
+interface SecurePrep extends MsbPrep {
+  readonly protocol: "secure";
+  dabits?: DaBits;
+}
+
+/** AND gates of the carry tree over `b` (G, P) groups, the lowest one without P. */
+function treeAnds(b: number): number {
+  let ands = 0;
+  let groups = b;
+  while (groups > 1) {
+    const pairs = groups >>> 1;
+    ands += 2 * pairs - 1;
+    groups = pairs + (groups & 1);
+  }
+  return ands;
+}
+
+/**
+ * Cost of {@link secureMsbFor}(bits) per value: AND gates (bits generates +
+ * the carry tree), boolean planes P0 inputs (bits + 1) and online rounds
+ * (1 input + 1 generate + ceil(log2 bits) tree levels).
+ */
+export function secureMsbCost(bits: number): { ands: number; planes: number; rounds: number } {
+  return {
+    ands: bits + treeAnds(bits),
+    planes: bits + 1,
+    rounds: 2 + Math.ceil(Math.log2(bits)),
+  };
+}
+
 /** Number of AND gates per value in {@link secureMsb} (31 generate + 55 in the carry tree). */
-export const SECURE_MSB_ANDS = 86;
+export const SECURE_MSB_ANDS = secureMsbCost(31).ands;
 /** Rounds of {@link secureMsb}: 1 (share x0 + x1 as bits) + 1 (generate) + 5 (carry tree). */
-export const SECURE_MSB_ROUNDS = 7;
+export const SECURE_MSB_ROUNDS = secureMsbCost(31).rounds;
+
+/** Concatenates k plane groups (w words each), ANDs them in one round (or only locally). */
+function concat(ps: Planes[], w: number): BShare {
+  const k = ps.length;
+  const s0 = new Uint32Array(k * w);
+  const s1 = new Uint32Array(k * w);
+  for (let j = 0; j < k; j++) {
+    s0.set(ps[j].s0, j * w);
+    s1.set(ps[j].s1, j * w);
+  }
+  return { bits: k * w * 32, s0, s1 };
+}
+
+function split(z: BShare, k: number, w: number): Planes[] {
+  const out: Planes[] = [];
+  for (let j = 0; j < k; j++) {
+    out.push({ s0: z.s0.subarray(j * w, (j + 1) * w), s1: z.s1.subarray(j * w, (j + 1) * w) });
+  }
+  return out;
+}
 
 async function andMany(
   ctx: PartyContext,
@@ -22,21 +74,7 @@ async function andMany(
   ys: Planes[],
   w: number,
 ): Promise<Planes[]> {
-  const k = xs.length;
-  const x: BShare = { bits: k * w * 32, s0: new Uint32Array(k * w), s1: new Uint32Array(k * w) };
-  const y: BShare = { bits: k * w * 32, s0: new Uint32Array(k * w), s1: new Uint32Array(k * w) };
-  for (let j = 0; j < k; j++) {
-    x.s0.set(xs[j].s0, j * w);
-    x.s1.set(xs[j].s1, j * w);
-    y.s0.set(ys[j].s0, j * w);
-    y.s1.set(ys[j].s1, j * w);
-  }
-  const z = await andB(ctx, x, y);
-  const out: Planes[] = [];
-  for (let j = 0; j < k; j++) {
-    out.push({ s0: z.s0.subarray(j * w, (j + 1) * w), s1: z.s1.subarray(j * w, (j + 1) * w) });
-  }
-  return out;
+  return split(await andB(ctx, concat(xs, w), concat(ys, w)), xs.length, w);
 }
 
 function xorPlanes(a: Planes, b: Planes): Planes {
@@ -49,88 +87,163 @@ function xorPlanes(a: Planes, b: Planes): Planes {
   return { s0, s1 };
 }
 
+/** The 3-of-3 component z_i of x AND y (under a fresh zero share), before any reshare. */
+function andLocal(ctx: PartyContext, x: Planes, y: Planes): Uint32Array {
+  const w = x.s0.length;
+  const z = ctx.rand.zeroShareBool(w);
+  for (let i = 0; i < w; i++)
+    z[i] ^= (x.s0[i] & y.s0[i]) ^ (x.s0[i] & y.s1[i]) ^ (x.s1[i] & y.s0[i]);
+  return z;
+}
+
 /**
- * Secure MSB extraction (default): x = A + B with A = x0 + x1 (known to P0)
- * and B = x2 (known to P1 and P2, i.e. the boolean component c2 of B's planes
- * at no cost). P0 shares A's 32 bit planes (boolean share input), then a
- * bit-sliced adder computes only the carry into bit 31:
- * generate g_k = A_k B_k and propagate p_k = A_k ^ B_k for k < 31 (one AND
+ * Secure MSB extraction for inputs with |x| < 2^bits (bits = 31: any int32).
+ * Such x agree with their (bits + 1)-bit two's complement, so
+ * MSB(x) = bit `bits` of (A + B) mod 2^(bits+1), with x = A + B, A = x0 + x1
+ * (known to P0) and B = x2 (known to P1 and P2, i.e. the boolean component c2
+ * of B's planes at no cost). P0 shares A's planes 0..bits (boolean share
+ * input), then a bit-sliced adder computes only the carry into bit `bits`:
+ * generate g_k = A_k B_k and propagate p_k = A_k ^ B_k for k < bits (one AND
  * round), then a log-depth tree combines (G, P) pairs,
- * G = G_hi ^ P_hi G_lo and P = P_hi P_lo (the lowest group needs no P):
- * 31 -> 16 -> 8 -> 4 -> 2 -> 1 groups, 5 AND rounds. MSB = A_31 ^ B_31 ^ carry.
- * Cost (w = ceil(n/32) words per plane): 7 rounds; P0 sends 4w(32 + 86) bytes,
- * P1 and P2 4w * 86 bytes each (86 ANDs per value, 1 bit each per party).
- * Security: every message is either P0's input share (masked by the P0-P1
- * seed) or an AND reshare (masked by a fresh zero share), so each party's view
- * is uniform and independent of x; the output stays shared.
+ * G = G_hi ^ P_hi G_lo and P = P_hi P_lo (the lowest group needs no P).
+ * MSB = A_bits ^ B_bits ^ carry.
+ * Cost (w = ceil(n/32) words per plane, see {@link secureMsbCost}):
+ * 2 + ceil(log2 bits) rounds; P0 sends 4w (planes + ands) bytes, P1 and P2
+ * 4w ands each (bits = 31: 7 rounds, 86 ANDs, 32 planes).
+ * With daBits in the preprocessing (`prepare(ctx, n, { arith: true })`) the
+ * result also comes in ring form at no extra round: the last AND round does
+ * not reshare its output but reveals e = MSB ^ rho to all (each party sends
+ * its 3-of-3 component, masked by the zero share, to both others: 8w bytes
+ * each instead of the reshare's 4w), and the shares of MSB follow locally
+ * from e and the daBits ({@link unmaskDaBits}).
+ * Security: every message is P0's input share (masked by the P0-P1 seed), an
+ * AND reshare (masked by a fresh zero share), or, with daBits, a 3-of-3
+ * sharing of e under a fresh zero share with e = MSB ^ rho uniform to every
+ * party (each misses one component of rho): each party's view is uniform
+ * and independent of x. Correct only for |x| < 2^bits: the bound must be
+ * proven (the export's `outBoundBits`), never estimated.
  */
-export const secureMsb: MsbProtocol = {
-  name: "secure",
-  async prepare(_ctx: PartyContext, n: number): Promise<MsbPrep> {
-    return { protocol: "secure", n };
-  },
-  async extract(ctx: PartyContext, x: AShare): Promise<MsbResult> {
-    const n = x.n;
-    const w = wordsFor(n);
-    let aPlanes: Uint32Array | null = null;
-    if (ctx.id === 0) {
-      const a = new Uint32Array(n);
-      for (let i = 0; i < n; i++) a[i] = x.s0[i] + x.s1[i];
-      aPlanes = toBitPlanes(a, n);
-    }
-    const aSh = await shareInputB(ctx, 0, aPlanes, 32 * w * 32);
-    const zero = new Uint32Array(32 * w);
-    const bSh: Planes =
-      ctx.id === 0
-        ? { s0: zero, s1: zero }
-        : ctx.id === 1
-          ? { s0: zero, s1: toBitPlanes(x.s1, n) }
-          : { s0: toBitPlanes(x.s0, n), s1: zero };
-    const plane = (p: Planes, k: number): Planes => ({
-      s0: p.s0.subarray(k * w, (k + 1) * w),
-      s1: p.s1.subarray(k * w, (k + 1) * w),
-    });
-    const aP: Planes = { s0: aSh.s0, s1: aSh.s1 };
-    const as: Planes[] = [];
-    const bs: Planes[] = [];
-    for (let k = 0; k < 31; k++) {
-      as.push(plane(aP, k));
-      bs.push(plane(bSh, k));
-    }
-    const g = await andMany(ctx, as, bs, w);
-    let level: { g: Planes; p: Planes | null }[] = g.map((gk, k) => ({
-      g: gk,
-      p: k === 0 ? null : xorPlanes(as[k], bs[k]),
-    }));
-    while (level.length > 1) {
-      const xs: Planes[] = [];
-      const ys: Planes[] = [];
-      const pairs = level.length >>> 1;
-      for (let j = 0; j < pairs; j++) {
-        const lo = level[2 * j];
-        const hi = level[2 * j + 1];
-        xs.push(hi.p!);
-        ys.push(lo.g);
-        if (lo.p) {
-          xs.push(hi.p!);
-          ys.push(lo.p);
+export function secureMsbFor(bits = 31): MsbProtocol {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 31)
+    throw new RangeError(`secure MSB: input bound must be 1..31 bits, got ${bits}`);
+  return {
+    name: "secure",
+    bits,
+    async prepare(ctx: PartyContext, n: number, opts?: { arith?: boolean }): Promise<MsbPrep> {
+      const prep: SecurePrep = { protocol: "secure", n };
+      if (opts?.arith) prep.dabits = await makeDaBits(ctx, n);
+      return prep;
+    },
+    async extract(ctx: PartyContext, x: AShare, prep?: MsbPrep): Promise<MsbResult> {
+      const n = x.n;
+      const p = prep as SecurePrep | undefined;
+      if (p && (p.protocol !== "secure" || p.n !== n))
+        throw new Error(`secure MSB: preprocessing for ${p.n} values, got ${n}`);
+      const w = wordsFor(n);
+      const np = bits + 1;
+      let aPlanes: Uint32Array | null = null;
+      if (ctx.id === 0) {
+        const a = new Uint32Array(n);
+        for (let i = 0; i < n; i++) a[i] = x.s0[i] + x.s1[i];
+        aPlanes = toBitPlanes(a, n).subarray(0, np * w);
+      }
+      const aSh = await shareInputB(ctx, 0, aPlanes, np * w * 32);
+      const zero = new Uint32Array(np * w);
+      const bSh: Planes =
+        ctx.id === 0
+          ? { s0: zero, s1: zero }
+          : ctx.id === 1
+            ? { s0: zero, s1: toBitPlanes(x.s1, n).subarray(0, np * w) }
+            : { s0: toBitPlanes(x.s0, n).subarray(0, np * w), s1: zero };
+      const plane = (q: Planes, k: number): Planes => ({
+        s0: q.s0.subarray(k * w, (k + 1) * w),
+        s1: q.s1.subarray(k * w, (k + 1) * w),
+      });
+      const aP: Planes = { s0: aSh.s0, s1: aSh.s1 };
+      const as: Planes[] = [];
+      const bs: Planes[] = [];
+      for (let k = 0; k < bits; k++) {
+        as.push(plane(aP, k));
+        bs.push(plane(bSh, k));
+      }
+      // the bits of the result that need no AND: A_b ^ B_b (^ G_hi at the last level)
+      let rest = xorPlanes(plane(aP, bits), plane(bSh, bits));
+      const dab = p?.dabits;
+      if (dab) {
+        // every AND level but the last as usual; the last one reveals e = MSB ^ rho
+        let lastX: Planes;
+        let lastY: Planes;
+        if (bits === 1) {
+          lastX = as[0];
+          lastY = bs[0];
+        } else {
+          const g = await andMany(ctx, as, bs, w);
+          let level = levelFrom(g, as, bs);
+          while (level.length > 2) level = await treeLevel(ctx, level, w);
+          const [lo, hi] = level;
+          rest = xorPlanes(rest, hi.g);
+          lastX = hi.p!;
+          lastY = lo.g;
         }
+        const z = andLocal(ctx, lastX, lastY);
+        for (let i = 0; i < w; i++) z[i] ^= rest.s0[i] ^ dab.bits.s0[i];
+        ctx.sendU32(ctx.next, z);
+        ctx.sendU32(ctx.prev, z);
+        const [zn, zp] = await Promise.all([
+          ctx.recvU32(ctx.next, w, "secure MSB masked result"),
+          ctx.recvU32(ctx.prev, w, "secure MSB masked result"),
+        ]);
+        const e = new Uint32Array(w);
+        for (let i = 0; i < w; i++) e[i] = z[i] ^ zn[i] ^ zp[i];
+        const out = unmaskDaBits(ctx, e, dab);
+        return { msb: out.bits, msbArith: out.arith };
       }
-      const prod = await andMany(ctx, xs, ys, w);
-      const next: { g: Planes; p: Planes | null }[] = [];
-      let t = 0;
-      for (let j = 0; j < pairs; j++) {
-        const lo = level[2 * j];
-        const hi = level[2 * j + 1];
-        const gNew = xorPlanes(hi.g, prod[t++]);
-        const pNew = lo.p ? prod[t++] : null;
-        next.push({ g: gNew, p: pNew });
-      }
-      if (level.length & 1) next.push(level[level.length - 1]);
-      level = next;
+      const g = await andMany(ctx, as, bs, w);
+      let level = levelFrom(g, as, bs);
+      while (level.length > 1) level = await treeLevel(ctx, level, w);
+      const top = xorPlanes(rest, level[0].g);
+      return { msb: { bits: n, s0: top.s0.slice(), s1: top.s1.slice() } };
+    },
+  };
+}
+
+interface Group {
+  g: Planes;
+  p: Planes | null;
+}
+
+function levelFrom(g: Planes[], as: Planes[], bs: Planes[]): Group[] {
+  return g.map((gk, k) => ({ g: gk, p: k === 0 ? null : xorPlanes(as[k], bs[k]) }));
+}
+
+/** One level of the carry tree: pairs (lo, hi) -> (G_hi ^ P_hi G_lo, P_hi P_lo), 1 AND round. */
+async function treeLevel(ctx: PartyContext, level: Group[], w: number): Promise<Group[]> {
+  const xs: Planes[] = [];
+  const ys: Planes[] = [];
+  const pairs = level.length >>> 1;
+  for (let j = 0; j < pairs; j++) {
+    const lo = level[2 * j];
+    const hi = level[2 * j + 1];
+    xs.push(hi.p!);
+    ys.push(lo.g);
+    if (lo.p) {
+      xs.push(hi.p!);
+      ys.push(lo.p);
     }
-    const carry = level[0].g;
-    const top = xorPlanes(xorPlanes(plane(aP, 31), plane(bSh, 31)), carry);
-    return { msb: { bits: n, s0: top.s0.slice(), s1: top.s1.slice() } };
-  },
-};
+  }
+  const prod = await andMany(ctx, xs, ys, w);
+  const next: Group[] = [];
+  let t = 0;
+  for (let j = 0; j < pairs; j++) {
+    const lo = level[2 * j];
+    const hi = level[2 * j + 1];
+    const gNew = xorPlanes(hi.g, prod[t++]);
+    const pNew = lo.p ? prod[t++] : null;
+    next.push({ g: gNew, p: pNew });
+  }
+  if (level.length & 1) next.push(level[level.length - 1]);
+  return next;
+}
+
+/** The secure MSB for any int32 input (no bound): {@link secureMsbFor}(31). */
+export const secureMsb: MsbProtocol = secureMsbFor(31);

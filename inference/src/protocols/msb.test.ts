@@ -4,18 +4,25 @@ import { makeParties, openA, openB, randomWithEdges, runCosted } from "../testin
 import { shareInput } from "./input";
 import type { MsbProtocol } from "./msb";
 import { cbnnMsb } from "./msb-cbnn";
-import { SECURE_MSB_ANDS, SECURE_MSB_ROUNDS, secureMsb } from "./msb-secure";
+import {
+  SECURE_MSB_ANDS,
+  SECURE_MSB_ROUNDS,
+  secureMsb,
+  secureMsbCost,
+  secureMsbFor,
+} from "./msb-secure";
 
-async function check(protocol: MsbProtocol, x: Uint32Array) {
+async function check(protocol: MsbProtocol, x: Uint32Array, arith = false) {
   const { ctxs } = makeParties();
   const n = x.length;
   const sx = await Promise.all(ctxs.map((c) => shareInput(c, 0, c.id === 0 ? x : null, n)));
-  const preps = await Promise.all(ctxs.map((c) => protocol.prepare(c, n)));
+  const preps = await Promise.all(ctxs.map((c) => protocol.prepare(c, n, { arith })));
   const r = await runCosted(ctxs, (c) => protocol.extract(c, sx[c.id], preps[c.id]));
   const bits = unpackBits(openB(r.results.map((m) => m.msb)), n);
   for (let i = 0; i < n; i++) {
     if (bits[i] !== x[i] >>> 31) throw new Error(`MSB wrong at ${i}: x=${x[i] | 0}`);
   }
+  if (arith) expect(r.results[0].msbArith).toBeDefined();
   if (r.results[0].msbArith) {
     const a = openA(r.results.map((m) => m.msbArith!));
     for (let i = 0; i < n; i++) expect(a[i]).toBe(x[i] >>> 31);
@@ -45,14 +52,69 @@ describe("secureMsb", () => {
   });
 });
 
+describe("secureMsbFor (bounded input)", () => {
+  function sweep(bits: number): Uint32Array {
+    // every value with |x| < 2^bits when that is small, else the edges and a random fill
+    const lim = 2 ** bits - 1;
+    const n = Math.min(2 * lim + 1, 1 << 14);
+    const x = new Uint32Array(n);
+    for (let i = 0; i < n; i++)
+      x[i] = (n === 2 * lim + 1 ? i - lim : Math.floor((Math.random() * 2 - 1) * lim)) | 0;
+    x.set([0, 1, -1 >>> 0, lim, -lim >>> 0].slice(0, n));
+    return x;
+  }
+
+  it("is right on its whole range (small bounds) and at the edges (large), with the stated cost", async () => {
+    for (const bits of [1, 2, 3, 5, 8, 13, 16, 24, 30]) {
+      const x = sweep(bits);
+      const r = await check(secureMsbFor(bits), x);
+      const w = wordsFor(x.length);
+      const c = secureMsbCost(bits);
+      expect(r.rounds).toBe(c.rounds);
+      expect(r.cost.map((s) => s.bytesSent)).toEqual([
+        4 * w * (c.planes + c.ands),
+        4 * w * c.ands,
+        4 * w * c.ands,
+      ]);
+    }
+    expect(secureMsbCost(31)).toEqual({ ands: 86, planes: 32, rounds: 7 });
+    expect(secureMsbCost(16)).toEqual({ ands: 42, planes: 17, rounds: 6 });
+  });
+
+  it("with daBits: ring form too, same rounds, the last AND round opens MSB ^ rho", async () => {
+    for (const bits of [1, 2, 7, 16, 31]) {
+      const x = bits === 31 ? randomWithEdges(3000) : sweep(bits);
+      const r = await check(secureMsbFor(bits), x, true);
+      const w = wordsFor(x.length);
+      const c = secureMsbCost(bits);
+      expect(r.rounds).toBe(c.rounds);
+      // the last AND layer's reshare (4w each) becomes an open to both others (8w each)
+      expect(r.cost.map((s) => s.bytesSent)).toEqual([
+        4 * w * (c.planes + c.ands + 1),
+        4 * w * (c.ands + 1),
+        4 * w * (c.ands + 1),
+      ]);
+    }
+  });
+
+  it("is wrong outside its bound (the bound must be proven)", async () => {
+    const x = Uint32Array.from([2 ** 8, 2 ** 8 + 5, -(2 ** 8 + 1) >>> 0]);
+    await expect(check(secureMsbFor(8), x)).rejects.toThrow(/MSB wrong/);
+    expect(() => secureMsbFor(32)).toThrow(/1..31/);
+  });
+});
+
 describe("cbnnMsb (paper Alg. 3, bounded r)", () => {
-  it("is right on all 2^16 values of a 16-bit sweep; online 1 round, 8n bytes each", async () => {
+  it("is right on all 2^16 values of a 16-bit sweep; online 2 rounds, opened to P2 only", async () => {
     const n = 1 << 16;
     const x = new Uint32Array(n);
     for (let i = 0; i < n; i++) x[i] = (i - 32768) | 0;
     const r = await check(cbnnMsb(16), x);
-    expect(r.rounds).toBe(1);
-    expect(r.cost.map((s) => s.bytesSent)).toEqual([8 * n, 8 * n, 8 * n]);
+    expect(r.rounds).toBe(2);
+    const w = wordsFor(n);
+    expect(r.cost.map((s) => s.bytesSent)).toEqual([4 * n, 4 * n, 8 * w]);
+    // only P2 receives ring elements
+    expect(r.cost.map((s) => s.bytesReceived)).toEqual([4 * w, 4 * w, 8 * n]);
   });
 
   it("is right on random values within its bound, including the bound's edges", async () => {

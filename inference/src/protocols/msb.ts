@@ -17,8 +17,14 @@ export interface MsbResult {
  */
 export interface MsbProtocol {
   readonly name: "secure" | "cbnn";
-  /** Input-independent preprocessing for n values (may be a no-op). */
-  prepare(ctx: PartyContext, n: number): Promise<MsbPrep>;
+  /** The input bound the protocol is correct for: |x| < 2^bits (31: any int32). */
+  readonly bits?: number;
+  /**
+   * Input-independent preprocessing for n values (may be a no-op).
+   * `arith: true` asks for the material that makes `msbArith` available
+   * (the cbnn MSB always yields it).
+   */
+  prepare(ctx: PartyContext, n: number, opts?: { arith?: boolean }): Promise<MsbPrep>;
   extract(ctx: PartyContext, x: AShare, prep?: MsbPrep): Promise<MsbResult>;
 }
 

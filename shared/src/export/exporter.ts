@@ -21,6 +21,12 @@ import type { FloatBatchNorm, FloatLayer, FloatLinearLayer, FloatModel } from ".
 export const DEFAULT_FRAC_BITS = 12;
 /** Default safety margin (bits) kept free above the largest calibrated activation. */
 export const DEFAULT_MIN_HEADROOM_BITS = 1;
+/**
+ * Default cap on pre-sign magnitudes (bits): the largest bound the opt-in cbnn
+ * MSB can serve; on the random test nets it changes no argmax against the
+ * uncapped (~30-bit) precision (docs/export-format.md).
+ */
+export const DEFAULT_PRESIGN_BITS = 28;
 /** Cap on the fractional bits of pre-sign layers reading pixels or bits. */
 export const MAX_SIGN_FRAC_BITS = 28;
 
@@ -40,8 +46,9 @@ export interface ExportOptions {
    * fracBits). Default: no cap (as many as fit the ring, up to
    * {@link MAX_SIGN_FRAC_BITS}). Small caps make the secure MSB cheaper and
    * are needed by the opt-in cbnn MSB (at most 28 bits, see docs/protocols.md).
+   * Default {@link DEFAULT_PRESIGN_BITS}; `null`: no cap (up to 2^30).
    */
-  presignBits?: number;
+  presignBits?: number | null;
   /** Recorded in model.json `source` (checkpoint path, anything else useful). */
   source: { checkpoint: string; createdAt?: string; [key: string]: unknown };
 }
@@ -151,7 +158,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
   if (!Number.isInteger(F) || F < 0 || F > 24) {
     throw new ExportFormatError("fracBits", `must be an integer in 0..24, got ${F}`);
   }
-  const P = opts.presignBits;
+  const P = opts.presignBits === null ? undefined : (opts.presignBits ?? DEFAULT_PRESIGN_BITS);
   if (P !== undefined && (!Number.isInteger(P) || P < 1 || P > 30)) {
     throw new ExportFormatError("presignBits", `must be an integer in 1..30, got ${P}`);
   }
