@@ -117,9 +117,11 @@ export function teacherLogitsCached(req: TeacherLogitsRequest): TeacherLogits {
     );
   }
   req.log?.(`teacher logits: computing for ${req.data.count} images (once; cached in ${dir})`);
+  const t0 = performance.now();
   const model = req.loadTeacher();
   const logits = computeLogits(model, req.data, req.normalisation, req.classes, req.batch);
   model.dispose();
+  req.log?.(`teacher logits: computed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(path, new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength));
   writeJsonAtomic(`${path}.json`, {
