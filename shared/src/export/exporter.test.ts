@@ -219,9 +219,16 @@ describe("padding at the borders", () => {
 describe("overflow refusal", () => {
   it("refuses a fracBits whose worst case overflows, naming the layer and what fits", () => {
     const fm = randomDenseSignNet(1);
-    expect(() => exportModel(fm, { source, fracBits: 22 })).toThrow(
+    // without the pre-sign cap, pre-sign layers keep at least fracBits of precision
+    expect(() => exportModel(fm, { source, fracBits: 22, presignBits: null })).toThrow(
       /fracBits: 22 can overflow the 32-bit ring: layer fc1: .*fracBits <= \d+ would fit/,
     );
+    // with it (default 28 bits), pre-sign layers take what fits below the cap
+    const { model } = exportModel(fm, { source, fracBits: 22 });
+    for (const l of model.layers) {
+      if ("weights" in l && l.outBoundBits !== undefined && l.name !== "fc3")
+        expect(l.outBoundBits).toBeLessThanOrEqual(28);
+    }
   });
 
   it("refuses a fracBits whose calibrated activations overflow", () => {
