@@ -1,5 +1,13 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -155,6 +163,9 @@ describe("checkpoints are atomic", () => {
     const dir = tmp();
     const model = tinyModel(1);
     const adam = new Adam(model.trainableWeights.map((w) => w.read() as tf.Variable));
+    // Leftovers of a killed write are cleaned up by the next save.
+    writeFileSync(join(dir, ".tmp-latest.json-1-ab"), "{");
+    mkdirSync(join(dir, ".tmp-ckpt-e0009-1"));
     for (const [e, b] of [
       [1, 1],
       [2, 2],
@@ -173,6 +184,7 @@ describe("checkpoints are atomic", () => {
         .filter((e) => e.startsWith("ckpt-"))
         .sort(),
     ).toEqual(["ckpt-e0002", "ckpt-e0004"]);
+    expect(readdirSync(dir).filter((e) => e.startsWith(".tmp"))).toEqual([]);
     expect(resolveCheckpoint(dir).modelDir).toBe(join(dir, "ckpt-e0002"));
     expect(resolveCheckpoint(dir, "latest").modelDir).toBe(join(dir, "ckpt-e0004"));
     expect(resolveCheckpoint(join(dir, "ckpt-e0004")).modelDir).toBe(join(dir, "ckpt-e0004"));

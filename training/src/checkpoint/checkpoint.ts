@@ -135,7 +135,8 @@ export async function saveCheckpoint(runDir: string, input: SaveCheckpointInput)
   } satisfies LatestPointer);
   // Drop checkpoints nobody points to and leftovers of interrupted writes.
   for (const entry of readdirSync(runDir)) {
-    const isCkpt = entry.startsWith("ckpt-") || entry.startsWith(".tmp-ckpt-");
+    // A run directory has one writer: any .tmp-* left now is from a killed write.
+    const isCkpt = entry.startsWith("ckpt-") || entry.startsWith(".tmp-");
     if (isCkpt && entry !== name && entry !== best) {
       rmSync(join(runDir, entry), { recursive: true, force: true });
     }
