@@ -6,8 +6,11 @@ import {
   randomImages,
   randomReluNet,
   seededRandom,
+  withOutBounds,
 } from "@cbnn/shared";
 import { describe, expect, it } from "vitest";
+import { mnistNet1Random } from "../bench/protocols";
+import { secureMsbCost } from "../protocols/msb-secure";
 import { runSecureLocal } from "../testing/harness";
 
 function argmax(v: Int32Array, row: number, classes: number): number {
@@ -114,5 +117,40 @@ describe("runSecureInference", () => {
       expect(argmax(got, b, classes)).toBe(argmax(ref, b, classes));
     }
     expect(checked).toBeGreaterThan(count / 2);
+  });
+
+  it("MnistNet1 batch 1: online bytes per party equal the protocols' stated costs", async () => {
+    const { model: raw, weights } = mnistNet1Random();
+    const model = withOutBounds(raw, weights);
+    const [b1, b2] = [0, 2].map((i) => {
+      const l = model.layers[i];
+      return "weights" in l ? l.outBoundBits! : 0;
+    });
+    const img = randomImages(seededRandom(8), 1, [28, 28, 1]);
+    const ref = evaluateFixed(model, weights, img, 1);
+    const w = 4; // ceil(128 / 32) words per plane
+    const pixels = 4 * 784;
+    const fc3 = 4 * 10;
+    const reveal = 4 * 10;
+    // secure: fc1/fc2 outputs go to the MSB unreshared (P1 <-> P2 swap, 4 * 128 each);
+    // P0 inputs bits+1 planes; the last AND round opens MSB ^ rho (one extra word per party)
+    const c1 = secureMsbCost(b1);
+    const c2 = secureMsbCost(b2);
+    const sec = await runSecureLocal(model, weights, img, 1, { msb: "secure" });
+    expect(Array.from(sec[0].logits!)).toEqual(Array.from(ref));
+    expect(sec.map((r) => r.online.bytesSent)).toEqual([
+      pixels + 4 * w * (c1.planes + c1.ands + 1 + c2.planes + c2.ands + 1) + fc3,
+      2 * (512 + 4 * w) + 4 * w * (c1.ands + c2.ands) + fc3,
+      2 * (512 + 4 * w) + 4 * w * (c1.ands + c2.ands) + fc3 + reveal,
+    ]);
+    // cbnn: fc1/fc2 reshared (4 * 128 each); P0, P1 send u's components to P2 (4 * 128),
+    // P2 returns the packed bits to both (2 * 4w)
+    const cb = await runSecureLocal(model, weights, img, 1, { msb: "cbnn" });
+    expect(Array.from(cb[0].logits!)).toEqual(Array.from(ref));
+    expect(cb.map((r) => r.online.bytesSent)).toEqual([
+      pixels + 2 * (512 + 512) + fc3,
+      2 * (512 + 512) + fc3,
+      2 * (512 + 2 * 4 * w) + fc3 + reveal,
+    ]);
   });
 });

@@ -6,15 +6,16 @@ import {
   type ModelExport,
 } from "@cbnn/shared";
 import { DATA_OWNER, MODEL_OWNER, type PartyContext } from "../context";
-import { relu, signBits } from "../protocols/activation";
+import { relu, signBits, signBits3 } from "../protocols/activation";
 import { b2a } from "../protocols/b2a";
 import { b2aDaBits, type DaBits, makeDaBits } from "../protocols/dabit";
 import { shareInput } from "../protocols/input";
-import { type BilinearOp, linear } from "../protocols/linear";
+import { type BilinearOp, linear, linearShares } from "../protocols/linear";
 import { maxpoolMax, maxpoolOr, maxpoolSumSign, type PoolGeometry } from "../protocols/maxpool";
 import type { MsbPrep, MsbProtocol } from "../protocols/msb";
 import { CBNN_MAX_INPUT_BITS, cbnnMsb } from "../protocols/msb-cbnn";
 import { secureMsbFor } from "../protocols/msb-secure";
+import { reshareA } from "../protocols/reshare";
 import { revealTo } from "../protocols/reveal";
 import { truncate } from "../protocols/truncate";
 import { conv2dU32, depthwise2dU32, pointwiseU32 } from "../ring/conv";
@@ -60,7 +61,11 @@ export interface SecureInferenceResult {
 }
 
 /** Share type of a tensor between layers. */
-type Tensor = { kind: "A"; x: AShare } | { kind: "B"; x: BShare; arith?: AShare };
+type Tensor =
+  | { kind: "A"; x: AShare }
+  | { kind: "B"; x: BShare; arith?: AShare }
+  /** A linear layer's output as a 3-of-3 sharing (this party's component), before its reshare. */
+  | { kind: "Z"; z: Uint32Array };
 
 function size(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
@@ -168,6 +173,7 @@ function msbCount(l: Layer, opts: SecureInferenceOptions): number {
 
 async function toArith(ctx: PartyContext, t: Tensor): Promise<AShare> {
   if (t.kind === "A") return t.x;
+  if (t.kind === "Z") return reshareA(ctx, t.z);
   return t.arith ?? b2a(ctx, t.x);
 }
 
@@ -304,17 +310,27 @@ export async function runSecureInference(
       case "pointwise2d": {
         const p = layerParams.get(l)!;
         const d = b2aPreps.get(l);
-        const x =
+        const x: AShare =
           d && cur.kind === "B" && !cur.arith
             ? await b2aDaBits(ctx, cur.x, d)
             : await toArith(ctx, cur);
+        const nextMsb = msbs[li + 1];
+        if (l.outShift === 0 && model.layers[li + 1]?.kind === "sign" && nextMsb?.extract3) {
+          // the sign's MSB takes the 3-of-3 output directly: no reshare
+          cur = { kind: "Z", z: linearShares(ctx, linearOp(l, count), x, p.w, p.b) };
+          break;
+        }
         let y = await linear(ctx, linearOp(l, count), x, p.w, p.b);
         if (l.outShift > 0) y = await truncate(ctx, y, l.outShift);
         cur = { kind: "A", x: y };
         break;
       }
       case "sign": {
-        const s = await signBits(ctx, msbs[li]!, await toArith(ctx, cur), preps.get(l));
+        const m = msbs[li]!;
+        const s: { bits: BShare; arith?: AShare } =
+          cur.kind === "Z" && m.extract3
+            ? await signBits3(ctx, m, cur.z, preps.get(l))
+            : await signBits(ctx, m, await toArith(ctx, cur), preps.get(l));
         cur = { kind: "B", x: s.bits, arith: s.arith };
         break;
       }

@@ -23,6 +23,23 @@ export async function signBits(
 }
 
 /**
+ * {@link signBits} on a 3-of-3 sharing (a linear layer's output before its
+ * reshare), for MSB protocols with `extract3`. Cost: that of `extract3`.
+ */
+export async function signBits3(
+  ctx: PartyContext,
+  msb: MsbProtocol,
+  z: Uint32Array,
+  prep?: MsbPrep,
+): Promise<{ bits: BShare; arith?: AShare }> {
+  if (!msb.extract3) throw new Error(`MSB protocol ${msb.name} takes no 3-of-3 input`);
+  const r = await msb.extract3(ctx, z, prep);
+  const bits = bNot(ctx, r.msb);
+  const arith = r.msbArith ? aAddConst(ctx, aNeg(r.msbArith), 1) : undefined;
+  return { bits, arith };
+}
+
+/**
  * Secure Sign (paper Alg. 4) to ring values {0,1}: MSB, NOT, then
  * bit-to-arithmetic ({@link b2a}, 1 round, 24n bytes) unless the MSB protocol
  * already gave the ring form.

@@ -21,6 +21,22 @@ export async function linear(
   w: AShare,
   bias: AShare,
 ): Promise<AShare> {
+  return reshareA(ctx, linearShares(ctx, op, x, w, bias));
+}
+
+/**
+ * The local part of {@link linear}: this party's component z_i of a 3-of-3
+ * sharing of the output, masked by a fresh zero share, before the reshare.
+ * No messages (a protocol that accepts 3-of-3 input, such as the secure
+ * MSB's `extract3`, can take it directly and save the reshare).
+ */
+export function linearShares(
+  ctx: PartyContext,
+  op: BilinearOp,
+  x: AShare,
+  w: AShare,
+  bias: AShare,
+): Uint32Array {
   const wSum = new Uint32Array(w.n);
   for (let i = 0; i < w.n; i++) wSum[i] = w.s0[i] + w.s1[i];
   const a = op(x.s0, wSum);
@@ -31,5 +47,5 @@ export async function linear(
   const z = ctx.rand.zeroShare(m);
   const bn = bias.n;
   for (let e = 0; e < m; e++) z[e] += a[e] + b[e] + bias.s0[e % bn];
-  return reshareA(ctx, z);
+  return z;
 }

@@ -135,76 +135,107 @@ export function secureMsbFor(bits = 31): MsbProtocol {
       return prep;
     },
     async extract(ctx: PartyContext, x: AShare, prep?: MsbPrep): Promise<MsbResult> {
-      const n = x.n;
-      const p = prep as SecurePrep | undefined;
-      if (p && (p.protocol !== "secure" || p.n !== n))
-        throw new Error(`secure MSB: preprocessing for ${p.n} values, got ${n}`);
-      const w = wordsFor(n);
-      const np = bits + 1;
-      let aPlanes: Uint32Array | null = null;
-      if (ctx.id === 0) {
-        const a = new Uint32Array(n);
-        for (let i = 0; i < n; i++) a[i] = x.s0[i] + x.s1[i];
-        aPlanes = toBitPlanes(a, n).subarray(0, np * w);
-      }
-      const aSh = await shareInputB(ctx, 0, aPlanes, np * w * 32);
-      const zero = new Uint32Array(np * w);
-      const bSh: Planes =
-        ctx.id === 0
-          ? { s0: zero, s1: zero }
-          : ctx.id === 1
-            ? { s0: zero, s1: toBitPlanes(x.s1, n).subarray(0, np * w) }
-            : { s0: toBitPlanes(x.s0, n).subarray(0, np * w), s1: zero };
-      const plane = (q: Planes, k: number): Planes => ({
-        s0: q.s0.subarray(k * w, (k + 1) * w),
-        s1: q.s1.subarray(k * w, (k + 1) * w),
-      });
-      const aP: Planes = { s0: aSh.s0, s1: aSh.s1 };
-      const as: Planes[] = [];
-      const bs: Planes[] = [];
-      for (let k = 0; k < bits; k++) {
-        as.push(plane(aP, k));
-        bs.push(plane(bSh, k));
-      }
-      // the bits of the result that need no AND: A_b ^ B_b (^ G_hi at the last level)
-      let rest = xorPlanes(plane(aP, bits), plane(bSh, bits));
-      const dab = p?.dabits;
-      if (dab) {
-        // every AND level but the last as usual; the last one reveals e = MSB ^ rho
-        let lastX: Planes;
-        let lastY: Planes;
-        if (bits === 1) {
-          lastX = as[0];
-          lastY = bs[0];
-        } else {
-          const g = await andMany(ctx, as, bs, w);
-          let level = levelFrom(g, as, bs);
-          while (level.length > 2) level = await treeLevel(ctx, level, w);
-          const [lo, hi] = level;
-          rest = xorPlanes(rest, hi.g);
-          lastX = hi.p!;
-          lastY = lo.g;
-        }
-        const z = andLocal(ctx, lastX, lastY);
-        for (let i = 0; i < w; i++) z[i] ^= rest.s0[i] ^ dab.bits.s0[i];
-        ctx.sendU32(ctx.next, z);
-        ctx.sendU32(ctx.prev, z);
-        const [zn, zp] = await Promise.all([
-          ctx.recvU32(ctx.next, w, "secure MSB masked result"),
-          ctx.recvU32(ctx.prev, w, "secure MSB masked result"),
-        ]);
-        const e = new Uint32Array(w);
-        for (let i = 0; i < w; i++) e[i] = z[i] ^ zn[i] ^ zp[i];
-        const out = unmaskDaBits(ctx, e, dab);
-        return { msb: out.bits, msbArith: out.arith };
-      }
-      const g = await andMany(ctx, as, bs, w);
-      let level = levelFrom(g, as, bs);
-      while (level.length > 1) level = await treeLevel(ctx, level, w);
-      const top = xorPlanes(rest, level[0].g);
-      return { msb: { bits: n, s0: top.s0.slice(), s1: top.s1.slice() } };
+      // A = x0 + x1 at P0; B = x2 is P1's s1 and P2's s0
+      const a = ctx.id === 0 ? sum(x.s0, x.s1) : null;
+      const b = ctx.id === 1 ? x.s1 : ctx.id === 2 ? x.s0 : null;
+      return adder(ctx, bits, x.n, a, async () => b!, prep);
+    },
+    async extract3(ctx: PartyContext, z: Uint32Array, prep?: MsbPrep): Promise<MsbResult> {
+      // A = z0 at P0; B = z1 + z2: P1 and P2 swap their components in the
+      // round in which P0 shares A's planes
+      const n = z.length;
+      if (ctx.id === 0) return adder(ctx, bits, n, z, async () => null, prep);
+      const peer = ctx.id === 1 ? 2 : 1;
+      ctx.sendU32(peer, z);
+      const other = ctx.recvU32(peer, n, "secure MSB component swap");
+      return adder(ctx, bits, n, null, async () => sum(z, await other), prep);
     },
   };
+}
+
+function sum(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];
+  return out;
+}
+
+/**
+ * The adder of {@link secureMsbFor}: MSB of A + B mod 2^(bits+1) with A known
+ * to P0 (`a`, null elsewhere) and B known to P1 and P2 (`getB`, awaited after
+ * P0's planes are on their way).
+ */
+async function adder(
+  ctx: PartyContext,
+  bits: number,
+  n: number,
+  a: Uint32Array | null,
+  getB: () => Promise<Uint32Array | null>,
+  prep?: MsbPrep,
+): Promise<MsbResult> {
+  const p = prep as SecurePrep | undefined;
+  if (p && (p.protocol !== "secure" || p.n !== n))
+    throw new Error(`secure MSB: preprocessing for ${p.n} values, got ${n}`);
+  const w = wordsFor(n);
+  const np = bits + 1;
+  const aPlanes = a ? toBitPlanes(a, n).subarray(0, np * w) : null;
+  const aShP = shareInputB(ctx, 0, aPlanes, np * w * 32);
+  const b = await getB();
+  const aSh = await aShP;
+  const zero = new Uint32Array(np * w);
+  const bSh: Planes =
+    ctx.id === 0
+      ? { s0: zero, s1: zero }
+      : ctx.id === 1
+        ? { s0: zero, s1: toBitPlanes(b!, n).subarray(0, np * w) }
+        : { s0: toBitPlanes(b!, n).subarray(0, np * w), s1: zero };
+  const plane = (q: Planes, k: number): Planes => ({
+    s0: q.s0.subarray(k * w, (k + 1) * w),
+    s1: q.s1.subarray(k * w, (k + 1) * w),
+  });
+  const aP: Planes = { s0: aSh.s0, s1: aSh.s1 };
+  const as: Planes[] = [];
+  const bs: Planes[] = [];
+  for (let k = 0; k < bits; k++) {
+    as.push(plane(aP, k));
+    bs.push(plane(bSh, k));
+  }
+  // the bits of the result that need no AND: A_b ^ B_b (^ G_hi at the last level)
+  let rest = xorPlanes(plane(aP, bits), plane(bSh, bits));
+  const dab = p?.dabits;
+  if (dab) {
+    // every AND level but the last as usual; the last one opens e = MSB ^ rho
+    let lastX: Planes;
+    let lastY: Planes;
+    if (bits === 1) {
+      lastX = as[0];
+      lastY = bs[0];
+    } else {
+      const g = await andMany(ctx, as, bs, w);
+      let level = levelFrom(g, as, bs);
+      while (level.length > 2) level = await treeLevel(ctx, level, w);
+      const [lo, hi] = level;
+      rest = xorPlanes(rest, hi.g);
+      lastX = hi.p!;
+      lastY = lo.g;
+    }
+    const z = andLocal(ctx, lastX, lastY);
+    for (let i = 0; i < w; i++) z[i] ^= rest.s0[i] ^ dab.bits.s0[i];
+    ctx.sendU32(ctx.next, z);
+    ctx.sendU32(ctx.prev, z);
+    const [zn, zp] = await Promise.all([
+      ctx.recvU32(ctx.next, w, "secure MSB masked result"),
+      ctx.recvU32(ctx.prev, w, "secure MSB masked result"),
+    ]);
+    const e = new Uint32Array(w);
+    for (let i = 0; i < w; i++) e[i] = z[i] ^ zn[i] ^ zp[i];
+    const out = unmaskDaBits(ctx, e, dab);
+    return { msb: out.bits, msbArith: out.arith };
+  }
+  const g = await andMany(ctx, as, bs, w);
+  let level = levelFrom(g, as, bs);
+  while (level.length > 1) level = await treeLevel(ctx, level, w);
+  const top = xorPlanes(rest, level[0].g);
+  return { msb: { bits: n, s0: top.s0.slice(), s1: top.s1.slice() } };
 }
 
 interface Group {

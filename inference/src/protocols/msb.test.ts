@@ -97,6 +97,39 @@ describe("secureMsbFor (bounded input)", () => {
     }
   });
 
+  it("extract3: from a 3-of-3 sharing (a linear output before its reshare), one round fewer", async () => {
+    for (const [bits, arith] of [
+      [12, false],
+      [12, true],
+      [31, true],
+      [1, true],
+    ] as const) {
+      const x = bits === 31 ? randomWithEdges(777) : sweep(bits);
+      const n = x.length;
+      const { ctxs } = makeParties();
+      // a 3-of-3 sharing under a zero share, as linearShares makes it
+      const parts = ctxs.map((c) => c.rand.zeroShare(n));
+      for (let i = 0; i < n; i++) parts[0][i] += x[i];
+      const p = secureMsbFor(bits);
+      const preps = await Promise.all(ctxs.map((c) => p.prepare(c, n, { arith })));
+      const r = await runCosted(ctxs, (c) => p.extract3!(c, parts[c.id], preps[c.id]));
+      const got = unpackBits(openB(r.results.map((m) => m.msb)), n);
+      for (let i = 0; i < n; i++) expect(got[i]).toBe(x[i] >>> 31);
+      if (arith)
+        expect(Array.from(openA(r.results.map((m) => m.msbArith!)))).toEqual(Array.from(got));
+      const w = wordsFor(n);
+      const c = secureMsbCost(bits);
+      const last = arith ? 1 : 0;
+      // the planes' round also carries P1 <-> P2's swap of their components (4n each)
+      expect(r.rounds).toBe(c.rounds);
+      expect(r.cost.map((s) => s.bytesSent)).toEqual([
+        4 * w * (c.planes + c.ands + last),
+        4 * n + 4 * w * (c.ands + last),
+        4 * n + 4 * w * (c.ands + last),
+      ]);
+    }
+  });
+
   it("is wrong outside its bound (the bound must be proven)", async () => {
     const x = Uint32Array.from([2 ** 8, 2 ** 8 + 5, -(2 ** 8 + 1) >>> 0]);
     await expect(check(secureMsbFor(8), x)).rejects.toThrow(/MSB wrong/);

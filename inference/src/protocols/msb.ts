@@ -26,6 +26,12 @@ export interface MsbProtocol {
    */
   prepare(ctx: PartyContext, n: number, opts?: { arith?: boolean }): Promise<MsbPrep>;
   extract(ctx: PartyContext, x: AShare, prep?: MsbPrep): Promise<MsbResult>;
+  /**
+   * Optional: the MSB of x given as a 3-of-3 additive sharing (this party's
+   * component z_i, already masked by a zero share), e.g. a linear layer's
+   * output before its reshare, saving that reshare.
+   */
+  extract3?(ctx: PartyContext, z: Uint32Array, prep?: MsbPrep): Promise<MsbResult>;
 }
 
 /** Opaque preprocessing material of an MSB protocol. */
