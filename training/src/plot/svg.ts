@@ -86,8 +86,9 @@ export function lineChartSvg(spec: ChartSpec): string {
     : niceTicks(Math.min(...ys), Math.max(...ys));
   const [x0, x1] = [xt[0], xt[xt.length - 1]];
   const [y0, y1] = [yt[0], yt[yt.length - 1]];
-  const m = { left: 80, right: 30, top: 50, bottom: 70 };
   const legendH = 22 * spec.series.length;
+  // The legend sits below the x axis label, so it never hides data.
+  const m = { left: 80, right: 30, top: 50, bottom: 70 + legendH + 8 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const sx = (x: number) => m.left + ((x - x0) / (x1 - x0 || 1)) * pw;
@@ -113,7 +114,7 @@ export function lineChartSvg(spec: ChartSpec): string {
   }
   out.push(
     `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`,
-    `<text x="${m.left + pw / 2}" y="${H - 25}" text-anchor="middle" font-size="14">${escapeXml(spec.xLabel)}</text>`,
+    `<text x="${m.left + pw / 2}" y="${m.top + ph + 45}" text-anchor="middle" font-size="14">${escapeXml(spec.xLabel)}</text>`,
     `<text transform="translate(22 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="14">${escapeXml(spec.yLabel)}</text>`,
   );
   spec.series.forEach((s, i) => {
@@ -130,9 +131,8 @@ export function lineChartSvg(spec: ChartSpec): string {
         `<circle cx="${sx(x).toFixed(2)}" cy="${sy(y).toFixed(2)}" r="3.5" fill="${color}"/>`,
       );
   });
-  // Legend, top-left inside the plot area.
   const lx = m.left + 12;
-  const ly = m.top + 12;
+  const ly = m.top + ph + 66;
   const lw = 12 + 8 * Math.max(...spec.series.map((s) => s.name.length)) + 40;
   out.push(
     `<rect x="${lx - 6}" y="${ly - 6}" width="${lw}" height="${legendH + 6}" fill="white" fill-opacity="0.85" stroke="#bbb"/>`,
