@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { Command } from "commander";
 import { readJsonFile } from "../checkpoint/checkpoint";
 import { HISTORY_METRICS, type HistoryMetric, historyChart, loadHistory } from "../plot/history";
@@ -71,10 +72,11 @@ program
   .action(async (file: string, o: { out: string }) => {
     const s = readJsonFile<{ model: string; teacher: string; T: number; rows: SweepRow[] }>(file);
     if (!Array.isArray(s.rows)) throw new Error(`${file}: field "rows" missing`);
+    const teacher = basename(String(s.teacher).replace(/[/\\]+$/, ""));
     await plotSweep(
       s.rows,
       o.out,
-      `${s.model} distilled from ${s.teacher} (T=${s.T}): accuracy vs λ`,
+      `${s.model} distilled from ${teacher} (T=${s.T}): accuracy vs λ`,
     );
     console.log(`wrote ${o.out}`);
   });
