@@ -134,14 +134,14 @@ describe("runSecureInference", () => {
     const reveal = 4 * 10;
     // secure: fc1/fc2 outputs go to the MSB unreshared (P1 <-> P2 swap, 4 * 128 each);
     // P0 inputs bits+1 planes; the last AND round opens MSB ^ rho (one extra word per party)
-    const c1 = secureMsbCost(b1);
-    const c2 = secureMsbCost(b2);
+    const c1 = secureMsbCost(b1, true);
+    const c2 = secureMsbCost(b2, true);
     const sec = await runSecureLocal(model, weights, img, 1, { msb: "secure" });
     expect(Array.from(sec[0].logits!)).toEqual(Array.from(ref));
     expect(sec.map((r) => r.online.bytesSent)).toEqual([
-      pixels + 4 * w * (c1.planes + c1.ands + 1 + c2.planes + c2.ands + 1) + fc3,
-      2 * (512 + 4 * w) + 4 * w * (c1.ands + c2.ands) + fc3,
-      2 * (512 + 4 * w) + 4 * w * (c1.ands + c2.ands) + fc3 + reveal,
+      pixels + 4 * w * (c1.p0 + c2.p0) + fc3,
+      2 * 512 + 4 * w * (c1.p12 + c2.p12) + fc3,
+      2 * 512 + 4 * w * (c1.p12 + c2.p12) + fc3 + reveal,
     ]);
     // cbnn: fc1/fc2 reshared (4 * 128 each); P0, P1 send u's components to P2 (4 * 128),
     // P2 returns the packed bits to both (2 * 4w)

@@ -32,15 +32,27 @@ function treeAnds(b: number): number {
 
 /**
  * Cost of {@link secureMsbFor}(bits) per value: AND gates (bits generates +
- * the carry tree), boolean planes P0 inputs (bits + 1) and online rounds
- * (1 input + 1 generate + ceil(log2 bits) tree levels).
+ * the carry tree), boolean planes P0 inputs (bits + 1), online rounds
+ * (1 input + 1 generate + ceil(log2 bits) tree levels), and the words each
+ * party sends per w = ceil(n/32) (`p0`; `p12` for P1 and P2 each): P0 sends
+ * its planes and one word per tree AND (generates cost it nothing), P1 and P2
+ * one word per AND. With `arith` (daBits) the last AND round opens to both
+ * others: one more word each (bits = 1: the lone generate becomes a general
+ * AND opened to both, 2 words each).
  */
-export function secureMsbCost(bits: number): { ands: number; planes: number; rounds: number } {
-  return {
-    ands: bits + treeAnds(bits),
+export function secureMsbCost(
+  bits: number,
+  arith = false,
+): { ands: number; planes: number; rounds: number; p0: number; p12: number } {
+  const tree = treeAnds(bits);
+  const base = {
+    ands: bits + tree,
     planes: bits + 1,
     rounds: 2 + Math.ceil(Math.log2(bits)),
   };
+  if (!arith) return { ...base, p0: base.planes + tree, p12: base.ands };
+  if (bits === 1) return { ...base, p0: base.planes + 2, p12: 2 };
+  return { ...base, p0: base.planes + tree + 1, p12: base.ands + 1 };
 }
 
 /** Number of AND gates per value in {@link secureMsb} (31 generate + 55 in the carry tree). */
@@ -108,8 +120,9 @@ function andLocal(ctx: PartyContext, x: Planes, y: Planes): Uint32Array {
  * G = G_hi ^ P_hi G_lo and P = P_hi P_lo (the lowest group needs no P).
  * MSB = A_bits ^ B_bits ^ carry.
  * Cost (w = ceil(n/32) words per plane, see {@link secureMsbCost}):
- * 2 + ceil(log2 bits) rounds; P0 sends 4w (planes + ands) bytes, P1 and P2
- * 4w ands each (bits = 31: 7 rounds, 86 ANDs, 32 planes).
+ * 2 + ceil(log2 bits) rounds; P0 sends 4w (planes + tree ANDs) bytes, P1
+ * and P2 4w ands each (the generates cost P0 nothing, see `generate`);
+ * bits = 31: 7 rounds, 86 ANDs (31 generates), 32 planes.
  * With daBits in the preprocessing (`prepare(ctx, n, { arith: true })`) the
  * result also comes in ring form at no extra round: the last AND round does
  * not reshare its output but reveals e = MSB ^ rho to all (each party sends
@@ -210,7 +223,7 @@ async function adder(
       lastX = as[0];
       lastY = bs[0];
     } else {
-      const g = await andMany(ctx, as, bs, w);
+      const g = await generate(ctx, as, bs, w);
       let level = levelFrom(g, as, bs);
       while (level.length > 2) level = await treeLevel(ctx, level, w);
       const [lo, hi] = level;
@@ -231,11 +244,54 @@ async function adder(
     const out = unmaskDaBits(ctx, e, dab);
     return { msb: out.bits, msbArith: out.arith };
   }
-  const g = await andMany(ctx, as, bs, w);
+  const g = await generate(ctx, as, bs, w);
   let level = levelFrom(g, as, bs);
   while (level.length > 1) level = await treeLevel(ctx, level, w);
   const top = xorPlanes(rest, level[0].g);
   return { msb: { bits: n, s0: top.s0.slice(), s1: top.s1.slice() } };
+}
+
+/**
+ * Generate bits g_k = A_k B_k, with A input-shared by P0 (components
+ * c0 = A ^ r, c1 = r, c2 = 0, r from the P0-P1 seed) and B = component c2
+ * (known to P1 and P2). The new sharing is g0 = F(k2) (P2-P0 seed),
+ * g1 = F(k0) (P0-P1 seed) and g2 = g ^ g0 ^ g1 = (r B ^ g1) ^ ((A ^ r) B ^ g0):
+ * P1 sends r B ^ g1 to P2 and P2 sends (A ^ r) B ^ g0 to P1; P0 sends nothing.
+ * Cost: 1 round; P1 and P2 send 4w bytes per plane, P0 nothing (a general
+ * AND: 4w each). Security: P2 sees r B ^ F(k0) and P1 sees (A ^ r) B ^ F(k2),
+ * each under a seed it does not hold: uniform.
+ */
+async function generate(
+  ctx: PartyContext,
+  as: Planes[],
+  bs: Planes[],
+  w: number,
+): Promise<Planes[]> {
+  const k = as.length;
+  const total = k * w;
+  if (ctx.id === 0) {
+    const g0 = ctx.rand.common(ctx.prev, total);
+    const g1 = ctx.rand.common(ctx.next, total);
+    return split({ bits: total * 32, s0: g0, s1: g1 }, k, w);
+  }
+  const mine = ctx.rand.common(0, total); // P1: g1 (seed k0); P2: g0 (seed k2)
+  const m = new Uint32Array(total);
+  for (let j = 0; j < k; j++) {
+    // P1: r = its s0 of A, B = its s1; P2: A ^ r = its s1 of A, B = its s0
+    const a = ctx.id === 1 ? as[j].s0 : as[j].s1;
+    const b = ctx.id === 1 ? bs[j].s1 : bs[j].s0;
+    for (let i = 0; i < w; i++) m[j * w + i] = (a[i] & b[i]) ^ mine[j * w + i];
+  }
+  const peer = ctx.id === 1 ? 2 : 1;
+  ctx.sendU32(peer, m);
+  const other = await ctx.recvU32(peer, total, "secure MSB generate bits");
+  const g2 = new Uint32Array(total);
+  for (let i = 0; i < total; i++) g2[i] = m[i] ^ other[i];
+  return split(
+    ctx.id === 1 ? { bits: total * 32, s0: mine, s1: g2 } : { bits: total * 32, s0: g2, s1: mine },
+    k,
+    w,
+  );
 }
 
 interface Group {

@@ -39,7 +39,7 @@ describe("secureMsb", () => {
     const w = wordsFor(n);
     expect(r.rounds).toBe(SECURE_MSB_ROUNDS);
     expect(r.cost.map((s) => s.bytesSent)).toEqual([
-      4 * w * (32 + SECURE_MSB_ANDS),
+      4 * w * (32 + SECURE_MSB_ANDS - 31),
       4 * w * SECURE_MSB_ANDS,
       4 * w * SECURE_MSB_ANDS,
     ]);
@@ -71,14 +71,10 @@ describe("secureMsbFor (bounded input)", () => {
       const w = wordsFor(x.length);
       const c = secureMsbCost(bits);
       expect(r.rounds).toBe(c.rounds);
-      expect(r.cost.map((s) => s.bytesSent)).toEqual([
-        4 * w * (c.planes + c.ands),
-        4 * w * c.ands,
-        4 * w * c.ands,
-      ]);
+      expect(r.cost.map((s) => s.bytesSent)).toEqual([4 * w * c.p0, 4 * w * c.p12, 4 * w * c.p12]);
     }
-    expect(secureMsbCost(31)).toEqual({ ands: 86, planes: 32, rounds: 7 });
-    expect(secureMsbCost(16)).toEqual({ ands: 42, planes: 17, rounds: 6 });
+    expect(secureMsbCost(31)).toEqual({ ands: 86, planes: 32, rounds: 7, p0: 87, p12: 86 });
+    expect(secureMsbCost(16)).toEqual({ ands: 42, planes: 17, rounds: 6, p0: 43, p12: 42 });
   });
 
   it("with daBits: ring form too, same rounds, the last AND round opens MSB ^ rho", async () => {
@@ -86,14 +82,10 @@ describe("secureMsbFor (bounded input)", () => {
       const x = bits === 31 ? randomWithEdges(3000) : sweep(bits);
       const r = await check(secureMsbFor(bits), x, true);
       const w = wordsFor(x.length);
-      const c = secureMsbCost(bits);
+      const c = secureMsbCost(bits, true);
       expect(r.rounds).toBe(c.rounds);
       // the last AND layer's reshare (4w each) becomes an open to both others (8w each)
-      expect(r.cost.map((s) => s.bytesSent)).toEqual([
-        4 * w * (c.planes + c.ands + 1),
-        4 * w * (c.ands + 1),
-        4 * w * (c.ands + 1),
-      ]);
+      expect(r.cost.map((s) => s.bytesSent)).toEqual([4 * w * c.p0, 4 * w * c.p12, 4 * w * c.p12]);
     }
   });
 
@@ -118,14 +110,13 @@ describe("secureMsbFor (bounded input)", () => {
       if (arith)
         expect(Array.from(openA(r.results.map((m) => m.msbArith!)))).toEqual(Array.from(got));
       const w = wordsFor(n);
-      const c = secureMsbCost(bits);
-      const last = arith ? 1 : 0;
+      const c = secureMsbCost(bits, arith);
       // the planes' round also carries P1 <-> P2's swap of their components (4n each)
       expect(r.rounds).toBe(c.rounds);
       expect(r.cost.map((s) => s.bytesSent)).toEqual([
-        4 * w * (c.planes + c.ands + last),
-        4 * n + 4 * w * (c.ands + last),
-        4 * n + 4 * w * (c.ands + last),
+        4 * w * c.p0,
+        4 * n + 4 * w * c.p12,
+        4 * n + 4 * w * c.p12,
       ]);
     }
   });
