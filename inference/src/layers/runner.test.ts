@@ -117,6 +117,16 @@ describe("runSecureInference", () => {
       expect(argmax(got, b, classes)).toBe(argmax(ref, b, classes));
     }
     expect(checked).toBeGreaterThan(count / 2);
+    // exact truncation (the carry the fast one drops, added back): bit for bit, so the
+    // argmax agrees on every input
+    const exact = await runSecureLocal(model, weights, images, count, { truncation: "exact" });
+    expect(Array.from(exact[0].logits!)).toEqual(Array.from(ref));
+    // (this net has relu, maxpool "max" and three truncations)
+    await expect(
+      runSecureLocal(model, weights, images, 1, {
+        truncation: "bogus" as unknown as "exact",
+      }),
+    ).rejects.toThrow(/unknown truncation "bogus"/);
   });
 
   it("MnistNet1 batch 1: online bytes per party equal the protocols' stated costs", async () => {

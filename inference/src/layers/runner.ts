@@ -17,7 +17,7 @@ import { CBNN_MAX_INPUT_BITS, cbnnMsb } from "../protocols/msb-cbnn";
 import { secureMsbFor } from "../protocols/msb-secure";
 import { reshareA } from "../protocols/reshare";
 import { revealTo } from "../protocols/reveal";
-import { truncate } from "../protocols/truncate";
+import { truncate, truncateExact } from "../protocols/truncate";
 import { conv2dU32, depthwise2dU32, pointwiseU32 } from "../ring/conv";
 import { matmulU32 } from "../ring/gemm";
 import { type AShare, aSlice } from "../sharing/arith";
@@ -38,6 +38,13 @@ export interface SecureInferenceOptions {
   cbnnInputBits?: number;
   /** Override for maxpool over bits: "or" (boolean OR, default from the export) or "sum-sign". */
   maxpool?: "or" | "sum-sign";
+  /**
+   * Truncation after a linear layer with outShift: "fast" (default, 1 round,
+   * may be 1 LSB below the reference's floor) or "exact" (adds the dropped
+   * carry with the secure adder on outShift bits: equals the reference bit
+   * for bit; see truncateExact in protocols/truncate.ts for the cost).
+   */
+  truncation?: "fast" | "exact";
   /** Called after each layer (progress). */
   onLayer?: (index: number, layer: Layer) => void;
 }
@@ -214,6 +221,8 @@ export async function runSecureInference(
     throw new Error(`secure inference: count must be a positive integer, got ${count}`);
   if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
   msbChoice(opts);
+  if (opts.truncation !== undefined && opts.truncation !== "fast" && opts.truncation !== "exact")
+    throw new Error(`unknown truncation "${opts.truncation as string}" (expected fast or exact)`);
   const msbs = model.layers.map((l, li) =>
     msbCount(l, opts) > 0 || (l.kind === "maxpool" && poolMode(l, opts) === "max")
       ? msbFor(model, li, opts)
@@ -264,12 +273,17 @@ export async function runSecureInference(
   }
   const preps = new Map<Layer, MsbPrep>();
   const b2aPreps = new Map<Layer, DaBits>();
+  const truncPreps = new Map<Layer, MsbPrep>();
   {
     // which tensors reach a linear layer as bits without a ring form (-> daBits b2a)
     let bitsOnly = false;
     for (let li = 0; li < model.layers.length; li++) {
       const l = model.layers[li];
       if (isLinear(l) && bitsOnly) b2aPreps.set(l, await makeDaBits(ctx, size(l.inShape) * count));
+      if (isLinear(l) && l.outShift > 0 && opts.truncation === "exact") {
+        const n = size(l.outShape) * count;
+        truncPreps.set(l, await secureMsbFor(l.outShift).prepare(ctx, n, { arith: true }));
+      }
       const m = msbCount(l, opts) * count;
       const p = msbs[li];
       const next = model.layers[li + 1];
@@ -321,7 +335,12 @@ export async function runSecureInference(
           break;
         }
         let y = await linear(ctx, linearOp(l, count), x, p.w, p.b);
-        if (l.outShift > 0) y = await truncate(ctx, y, l.outShift);
+        if (l.outShift > 0) {
+          y =
+            opts.truncation === "exact"
+              ? await truncateExact(ctx, y, l.outShift, truncPreps.get(l))
+              : await truncate(ctx, y, l.outShift);
+        }
         cur = { kind: "A", x: y };
         break;
       }

@@ -7,8 +7,8 @@ import { shareInput, shareInputB } from "./input";
 import { linear } from "./linear";
 import { maxpoolMax, maxpoolOr, maxpoolSumSign, type PoolGeometry, poolSlots } from "./maxpool";
 import { cbnnMsb } from "./msb-cbnn";
-import { secureMsb } from "./msb-secure";
-import { truncate } from "./truncate";
+import { secureMsb, secureMsbCost, secureMsbFor } from "./msb-secure";
+import { truncate, truncateExact } from "./truncate";
 
 describe("linear (Alg. 2)", () => {
   it("dense on shared weights equals plaintext, 1 round, 4 bytes per output per party", async () => {
@@ -59,6 +59,50 @@ describe("truncate", () => {
       expect(r.rounds).toBe(1);
       expect(r.cost.map((s) => s.bytesSent)).toEqual([20 * n, 4 * n, 4 * n]);
     }
+  });
+});
+
+describe("truncateExact", () => {
+  it("gives exactly x >> d for |x| < 2^30 (fast truncate + carry of the low d bits)", async () => {
+    const { ctxs } = makeParties();
+    const n = 5000;
+    const x = new Uint32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.floor((Math.random() * 2 - 1) * (2 ** 30 - 1)) | 0;
+    x.set([
+      0,
+      1,
+      -1 >>> 0,
+      2 ** 30 - 1,
+      -(2 ** 30 - 1) >>> 0,
+      4095,
+      4096,
+      -4096 >>> 0,
+      -4097 >>> 0,
+    ]);
+    const sx = await Promise.all(ctxs.map((c) => shareInput(c, 1, c.id === 1 ? x : null, n)));
+    const w = wordsFor(n);
+    for (const d of [1, 12, 30]) {
+      const preps = await Promise.all(
+        ctxs.map((c) => secureMsbFor(d).prepare(c, n, { arith: true })),
+      );
+      const r = await runCosted(ctxs, (c) => truncateExact(c, sx[c.id], d, preps[c.id]));
+      const y = openA(r.results);
+      for (let i = 0; i < n; i++) {
+        if ((y[i] | 0) !== (x[i] | 0) >> d)
+          throw new Error(`truncateExact by ${d}: x=${x[i] | 0} gave ${y[i] | 0}`);
+      }
+      const c = secureMsbCost(d, true);
+      expect(r.rounds).toBe(c.rounds + 1);
+      expect(r.cost.map((s) => s.bytesSent)).toEqual([
+        4 * w * c.p0 + 20 * n,
+        4 * w * c.p12 + 4 * n,
+        4 * w * c.p12 + 4 * n,
+      ]);
+    }
+    // without daBits the carry goes through the OT b2a
+    const r = await runCosted(ctxs, (c) => truncateExact(c, sx[c.id], 12));
+    const y = openA(r.results);
+    for (let i = 0; i < n; i++) expect(y[i] | 0).toBe((x[i] | 0) >> 12);
   });
 });
 

@@ -166,6 +166,32 @@ export function secureMsbFor(bits = 31): MsbProtocol {
   };
 }
 
+/**
+ * Carry out of the low d bits of A + B, [(A mod 2^d) + (B mod 2^d) >= 2^d],
+ * for x = A + B split as in {@link secureMsbFor} (A = x0 + x1 at P0, B = x2):
+ * the same adder on d bits with A_d = B_d = 0. `prep` from
+ * `secureMsbFor(d).prepare(ctx, n, { arith: true })` gives the ring form.
+ * Cost: that of secureMsbFor(d) (see {@link secureMsbCost}).
+ */
+export async function lowBitsCarry(
+  ctx: PartyContext,
+  x: AShare,
+  d: number,
+  prep?: MsbPrep,
+): Promise<MsbResult> {
+  if (!Number.isInteger(d) || d < 1 || d > 31)
+    throw new RangeError(`lowBitsCarry: d must be 1..31, got ${d}`);
+  const mask = d === 31 ? 0x7fffffff : 2 ** d - 1;
+  const low = (v: Uint32Array): Uint32Array => {
+    const out = new Uint32Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = v[i] & mask;
+    return out;
+  };
+  const a = ctx.id === 0 ? low(sum(x.s0, x.s1)) : null;
+  const b = ctx.id === 1 ? low(x.s1) : ctx.id === 2 ? low(x.s0) : null;
+  return adder(ctx, d, x.n, a, async () => b, prep);
+}
+
 function sum(a: Uint32Array, b: Uint32Array): Uint32Array {
   const out = new Uint32Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i];

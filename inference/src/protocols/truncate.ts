@@ -1,8 +1,11 @@
 import type { PartyContext } from "../context";
 import { packBits } from "../ring/bits";
 import { type AShare, aAdd, aAddConst } from "../sharing/arith";
+import { b2a } from "./b2a";
 import { otShare } from "./bit-times-value";
 import { shareInput } from "./input";
+import type { MsbPrep } from "./msb";
+import { lowBitsCarry } from "./msb-secure";
 
 /**
  * Truncation x -> x >> d (arithmetic shift) for |x| < 2^30, 1 round, with no
@@ -64,4 +67,30 @@ export async function truncate(ctx: PartyContext, x: AShare, d: number): Promise
   const target = ctx.id === 1 ? s1 : s0;
   for (let i = 0; i < n; i++) target[i] += bd[i];
   return aAddConst(ctx, { n, s0, s1 }, -(2 ** (30 - d)));
+}
+
+/**
+ * Exact truncation x -> x >> d (the reference's floor, bit for bit) for
+ * |x| < 2^30: {@link truncate} plus the carry c out of the low d bits that it
+ * drops, c = [(A mod 2^d) + (B mod 2^d) >= 2^d] (A = x0 + x1, B = x2; the
+ * 2^30 offset of `truncate` does not touch the low d <= 30 bits), computed by
+ * the secure MSB's adder on d bits ({@link lowBitsCarry}) and added in the ring.
+ * `prep`: `secureMsbFor(d).prepare(ctx, n, { arith: true })` (daBits, setup);
+ * without it the carry goes through the OT {@link b2a} (one more round).
+ * Cost: that of truncate (1 round) after that of lowBitsCarry
+ * (2 + ceil(log2 d) rounds; see secureMsbCost(d, true)).
+ * Security: the composition of two protocols whose views are uniform.
+ */
+export async function truncateExact(
+  ctx: PartyContext,
+  x: AShare,
+  d: number,
+  prep?: MsbPrep,
+): Promise<AShare> {
+  if (!Number.isInteger(d) || d < 0 || d > 30)
+    throw new RangeError(`truncate: shift must be 0..30, got ${d}`);
+  if (d === 0) return x;
+  const c = await lowBitsCarry(ctx, x, d, prep);
+  const carry = c.msbArith ?? (await b2a(ctx, c.msb));
+  return aAdd(await truncate(ctx, x, d), carry);
 }
