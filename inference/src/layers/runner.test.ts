@@ -162,5 +162,13 @@ describe("runSecureInference", () => {
       2 * (512 + 512) + fc3,
       2 * (512 + 2 * 4 * w) + fc3 + reveal,
     ]);
+    // cbnn opened to all (the paper's): each party sends its product share to both others
+    const all = await runSecureLocal(model, weights, img, 1, { msb: "cbnn", cbnnOpen: "all" });
+    expect(Array.from(all[0].logits!)).toEqual(Array.from(ref));
+    expect(all.map((r) => r.online.bytesSent)).toEqual([
+      pixels + 2 * (512 + 1024) + fc3,
+      2 * (512 + 1024) + fc3,
+      2 * (512 + 1024) + fc3 + reveal,
+    ]);
   });
 });

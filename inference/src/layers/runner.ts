@@ -36,6 +36,12 @@ export interface SecureInferenceOptions {
    * cbnn. Where the export has a bound, that bound is used.
    */
   cbnnInputBits?: number;
+  /**
+   * Who opens the cbnn MSB's masked value: "helper" (default: P2 only, 2
+   * rounds, fewer bytes, leakage to P2 only) or "all" (the paper's: 1 round,
+   * 3x the bytes, every party learns |u|). See docs/protocols.md.
+   */
+  cbnnOpen?: "helper" | "all";
   /** Override for maxpool over bits: "or" (boolean OR, default from the export) or "sum-sign". */
   maxpool?: "or" | "sum-sign";
   /**
@@ -158,7 +164,7 @@ function msbFor(model: ModelExport, li: number, opts: SecureInferenceOptions): M
       `layer ${l.name}: ${from} = ${bits} is too large for a correct cbnn MSB (at most ${CBNN_MAX_INPUT_BITS} bits): re-export with presignBits <= ${CBNN_MAX_INPUT_BITS} (pnpm export --presign-bits), or use --msb secure`,
     );
   }
-  return cbnnMsb(bits);
+  return cbnnMsb(bits, { openTo: opts.cbnnOpen });
 }
 
 function poolMode(

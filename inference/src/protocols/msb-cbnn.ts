@@ -49,8 +49,8 @@ export function cbnnMaskBits(inputBits: number): number {
  * plus a zero share; P0 and P1 send theirs to P2 (4n bytes each), P2 opens u;
  * (2) P2 sends the packed bits f = MSB(u) to P0 and P1 (4 ceil(n/32) bytes
  * each). The result, boolean f ^ [beta] and ring beta + f (1 - 2 beta), is local.
- * (Opening u to all, as the paper does, is 1 round but 8n bytes per party and
- * leaks to every party.)
+ * With `openTo: "all"` (as the paper does) every party sends its z_i to both
+ * others: 1 round, 8n bytes per party, and every party learns |u|.
  * LEAKAGE (to P2 only): |u| = |2x + 1| r with r uniform on a small range, so
  * |x| is hidden from P2 only up to a factor of about 3 * 2^k: e.g. |u| = 1
  * reveals x in {0, -1}, and the ratio of two opened values reveals the ratio
@@ -59,7 +59,20 @@ export function cbnnMaskBits(inputBits: number): number {
  * only f = MSB(x) ^ beta, uniform to them (each misses a component of beta).
  * Use only where that is acceptable.
  */
-export function cbnnMsb(inputBits = 24): MsbProtocol {
+export function cbnnMsb(
+  inputBits = 24,
+  opts: {
+    /**
+     * "helper" (default): u is opened to P2 only (2 rounds, 4n/4n/8w bytes).
+     * "all": opened to every party as in the paper (1 round, 8n bytes each;
+     * every party learns |u|).
+     */
+    openTo?: "helper" | "all";
+  } = {},
+): MsbProtocol {
+  const openTo = opts.openTo ?? "helper";
+  if (openTo !== "helper" && openTo !== "all")
+    throw new Error(`cbnn MSB: openTo must be "helper" or "all", got "${openTo as string}"`);
   const k = cbnnMaskBits(inputBits);
   const mask = k === 0 ? 0 : (1 << k) - 1;
   return {
@@ -91,7 +104,17 @@ export function cbnnMsb(inputBits = 24): MsbProtocol {
         z[i] += Math.imul(t.s0[i], p.sr.s0[i] + p.sr.s1[i]) + Math.imul(t.s1[i], p.sr.s0[i]);
       }
       let flipWords: Uint32Array;
-      if (ctx.id === HELPER) {
+      if (openTo === "all") {
+        ctx.sendU32(ctx.next, z);
+        ctx.sendU32(ctx.prev, z);
+        const [zn, zp] = await Promise.all([
+          ctx.recvU32(ctx.next, n, "cbnn MSB product"),
+          ctx.recvU32(ctx.prev, n, "cbnn MSB product"),
+        ]);
+        const flip = new Uint8Array(n);
+        for (let i = 0; i < n; i++) flip[i] = ((z[i] + zn[i] + zp[i]) >>> 31) & 1;
+        flipWords = packBits(flip);
+      } else if (ctx.id === HELPER) {
         const [zn, zp] = await Promise.all([
           ctx.recvU32(ctx.next, n, "cbnn MSB product"),
           ctx.recvU32(ctx.prev, n, "cbnn MSB product"),

@@ -141,6 +141,16 @@ describe("cbnnMsb (paper Alg. 3, bounded r)", () => {
     expect(r.cost.map((s) => s.bytesReceived)).toEqual([4 * w, 4 * w, 8 * n]);
   });
 
+  it('openTo "all" (the paper\'s open): 1 round, 8n bytes each', async () => {
+    const n = 5000;
+    const x = new Uint32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.floor((Math.random() * 2 - 1) * (2 ** 20 - 1)) | 0;
+    x.set([0, 1, -1 >>> 0, 2 ** 20 - 1, -(2 ** 20 - 1) >>> 0]);
+    const r = await check(cbnnMsb(20, { openTo: "all" }), x);
+    expect(r.rounds).toBe(1);
+    expect(r.cost.map((s) => s.bytesSent)).toEqual([8 * n, 8 * n, 8 * n]);
+  });
+
   it("is right on random values within its bound, including the bound's edges", async () => {
     const bits = 24;
     const n = 20000;
