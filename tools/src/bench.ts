@@ -1,28 +1,45 @@
 import { Command } from "commander";
-import { suites } from "./bench/index";
+import { suites, writeReport } from "./bench/index";
 
 const program = new Command()
   .name("bench")
-  .description("Run benchmark suites; results go to stdout and bench/results/<suite>.json")
-  .argument("[suites...]", `suites to run (${Object.keys(suites).join(", ")}); default: all`)
-  .option("--quick", "fewer repeats, smaller inputs (smoke run)", false)
+  .description(
+    "Run benchmark suites: each writes bench/results/<suite>.json, then docs/RESULTS.md is re-rendered from all results present",
+  )
+  .argument(
+    "[suites...]",
+    `suites to run (${Object.keys(suites).join(", ")}), "all", or "report" (re-render docs/RESULTS.md only); default: all`,
+  )
+  .option("--quick", "fewer repeats, smaller inputs (smoke run, < 5 min for all)", false)
   .option("--list", "list the suites and exit", false)
   .action(async (names: string[], opts: { quick: boolean; list: boolean }) => {
     if (opts.list) {
       for (const [n, s] of Object.entries(suites)) console.log(`${n}\t${s.describe}`);
       return;
     }
-    const chosen = names.length ? names : Object.keys(suites);
-    const unknown = chosen.filter((n) => !(n in suites));
-    if (unknown.length) {
-      throw new Error(
-        `unknown suite(s): ${unknown.join(", ")} (have: ${Object.keys(suites).join(", ")})`,
+    const reportOnly = names.length === 1 && names[0] === "report";
+    if (!reportOnly) {
+      if (names.includes("report")) throw new Error(`"report" runs alone (it runs no suite)`);
+      const chosen =
+        names.length === 0 || names.includes("all") ? Object.keys(suites) : [...new Set(names)];
+      const unknown = chosen.filter((n) => !(n in suites));
+      if (unknown.length) {
+        throw new Error(
+          `unknown suite(s): ${unknown.join(", ")} (have: ${Object.keys(suites).join(", ")}, all, report)`,
+        );
+      }
+      const t0 = performance.now();
+      for (const n of chosen) {
+        console.log(`== ${n}: ${suites[n]!.describe}`);
+        const t = performance.now();
+        await suites[n]!.run({ quick: opts.quick });
+        console.log(`== ${n} done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      }
+      console.log(
+        `== ${chosen.join(", ")}${opts.quick ? " (--quick)" : ""}: ${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
       );
     }
-    for (const n of chosen) {
-      console.log(`== ${n}: ${suites[n]!.describe}`);
-      await suites[n]!.run({ quick: opts.quick });
-    }
+    console.log(`wrote ${await writeReport()}`);
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -1,29 +1,67 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { type GitInfo, gitInfo, type MachineInfo, machineInfo, REPO_ROOT } from "./env";
 
-export const RESULTS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../../bench/results",
-);
+export const RESULTS_DIR = path.join(REPO_ROOT, "bench", "results");
 
-/** Write bench/results/<name>.json (temp file + rename), with the machine it ran on. */
-export function writeResults(name: string, data: object): string {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${name}.json`);
+/** Fields every results file carries besides the suite's own data. */
+export interface ResultsHeader {
+  suite: string;
+  /** ISO time the file was written. */
+  date: string;
+  machine: MachineInfo;
+  git: GitInfo;
+  quick?: boolean;
+  /** Wall time of the whole suite, seconds. */
+  durationS?: number;
+}
+
+export type ResultsFile = ResultsHeader & Record<string, unknown>;
+
+/** Write bench/results/<name>.json (temp file + rename), with the machine and commit it ran on. */
+export function writeResults(name: string, data: object, dir = RESULTS_DIR): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
   const body = {
     suite: name,
     date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? "unknown",
-      loadavg1: os.loadavg()[0],
-      node: process.version,
-    },
+    machine: machineInfo(),
+    git: gitInfo(),
     ...data,
   };
   writeFileSync(`${file}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   return file;
+}
+
+/** Every bench/results/*.json present, by suite name; a file that is not valid JSON throws naming it. */
+export function readAllResults(dir = RESULTS_DIR): Record<string, ResultsFile> {
+  const out: Record<string, ResultsFile> = {};
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith(".json")) continue;
+    const file = path.join(dir, f);
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+    }
+    if (
+      typeof data !== "object" ||
+      data === null ||
+      typeof (data as ResultsFile).suite !== "string"
+    ) {
+      throw new Error(`${file}: field "suite" missing (not a bench results file)`);
+    }
+    out[f.slice(0, -5)] = data as ResultsFile;
+  }
+  return out;
 }

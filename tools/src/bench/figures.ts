@@ -1,0 +1,162 @@
+/**
+ * Figures for docs/RESULTS.md from training outputs, when they exist:
+ * accuracy vs lambda (paper Fig. 6a) from `pnpm sweep`'s sweep.json, and KD
+ * vs no-KD validation curves (Fig. 5a MNIST, Fig. 6b CIFAR-10) from the
+ * history.json of a distilled run and a plain run of the same student.
+ * Searched in runs/ and checkpoints/; PNGs go to bench/figures/.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import {
+  historyChart,
+  lineChartSvg,
+  loadHistory,
+  plotSweep,
+  renderPng,
+  type SweepRow,
+} from "@cbnn/training";
+import { REPO_ROOT } from "./env";
+
+export const FIGURES_DIR = path.join(REPO_ROOT, "bench", "figures");
+
+export interface Figure {
+  id: "fig6a" | "fig5a" | "fig6b";
+  title: string;
+  /** PNG path relative to the repository root; null when the inputs do not exist (a gap). */
+  png: string | null;
+  /** Inputs used, relative to the repository root. */
+  sources: string[];
+  note: string;
+}
+
+interface RunInfo {
+  dir: string;
+  model: string;
+  dataset: string;
+  kd: boolean;
+}
+
+function runDirs(): RunInfo[] {
+  const out: RunInfo[] = [];
+  for (const root of ["runs", "checkpoints"]) {
+    const base = path.join(REPO_ROOT, root);
+    if (!existsSync(base)) continue;
+    for (const d of readdirSync(base, { withFileTypes: true })) {
+      if (!d.isDirectory()) continue;
+      const dir = path.join(base, d.name);
+      const runJson = path.join(dir, "run.json");
+      if (!existsSync(runJson) || !existsSync(path.join(dir, "history.json"))) continue;
+      try {
+        const run = JSON.parse(readFileSync(runJson, "utf8")) as {
+          model?: string;
+          dataset?: string;
+          kd?: unknown;
+        };
+        if (typeof run.model !== "string") continue;
+        out.push({ dir, model: run.model, dataset: run.dataset ?? "?", kd: run.kd != null });
+      } catch {
+        // not a run directory we can read: skip it
+      }
+    }
+  }
+  return out;
+}
+
+function sweepFiles(): string[] {
+  const out: string[] = [];
+  for (const root of ["runs", "checkpoints"]) {
+    const base = path.join(REPO_ROOT, root);
+    if (!existsSync(base)) continue;
+    for (const d of readdirSync(base, { withFileTypes: true })) {
+      const f = path.join(base, d.name, "sweep.json");
+      if (d.isDirectory() && existsSync(f)) out.push(f);
+    }
+  }
+  return out;
+}
+
+const rel = (p: string) => path.relative(REPO_ROOT, p);
+
+async function kdFigure(
+  id: "fig5a" | "fig6b",
+  dataset: string,
+  students: string[],
+  runs: RunInfo[],
+): Promise<Figure> {
+  const title = `KD vs no KD, validation accuracy per epoch (${dataset}; paper Fig. ${id === "fig5a" ? "5a" : "6b"})`;
+  const chosen: RunInfo[] = [];
+  for (const m of students) {
+    const kd = runs.find((r) => r.model === m && r.kd);
+    const plain = runs.find((r) => r.model === m && !r.kd);
+    if (kd && plain) chosen.push(kd, plain);
+  }
+  if (chosen.length === 0) {
+    return {
+      id,
+      title,
+      png: null,
+      sources: [],
+      note: `no pair of a KD run and a no-KD run of ${students.join("/")} with history.json in runs/ or checkpoints/`,
+    };
+  }
+  const png = path.join(FIGURES_DIR, `${id}-kd-vs-plain-${dataset}.png`);
+  await renderPng(
+    lineChartSvg(
+      historyChart(
+        chosen.map((r) => loadHistory(r.dir)),
+        "valAcc",
+        title,
+      ),
+    ),
+    png,
+  );
+  return {
+    id,
+    title,
+    png: rel(png),
+    sources: chosen.map((r) => rel(r.dir)),
+    note: "solid: KD, dashed: no KD (labels from run.json)",
+  };
+}
+
+/** Renders every figure whose inputs exist; the rest are returned as gaps. */
+export async function renderFigures(): Promise<Figure[]> {
+  const figs: Figure[] = [];
+  const sweeps = sweepFiles();
+  const title6a = "Accuracy vs KD weight lambda (paper Fig. 6a)";
+  if (sweeps.length === 0) {
+    figs.push({
+      id: "fig6a",
+      title: title6a,
+      png: null,
+      sources: [],
+      note: "no sweep.json (pnpm sweep) in runs/ or checkpoints/",
+    });
+  } else {
+    const f = sweeps[0]!;
+    const data = JSON.parse(readFileSync(f, "utf8")) as {
+      model?: string;
+      teacher?: string;
+      T?: number;
+      rows?: SweepRow[];
+    };
+    if (!Array.isArray(data.rows)) throw new Error(`${f}: field "rows" missing`);
+    const png = path.join(FIGURES_DIR, "fig6a-accuracy-vs-lambda.png");
+    await plotSweep(
+      data.rows,
+      png,
+      `${data.model ?? "?"} distilled from ${path.basename(data.teacher ?? "?")}, T=${data.T ?? "?"}`,
+    );
+    figs.push({
+      id: "fig6a",
+      title: title6a,
+      png: rel(png),
+      sources: [rel(f)],
+      note: `${data.rows.length} lambda values`,
+    });
+  }
+  const runs = runDirs();
+  figs.push(await kdFigure("fig5a", "mnist", ["mnistnet1", "mnistnet2", "mnistnet3"], runs));
+  figs.push(await kdFigure("fig6b", "cifar10", ["cifarnet2", "cifarnet2-typical"], runs));
+  return figs;
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import type { Figure } from "./figures";
+import type { ModelsResults, SecureRow } from "./models";
+import { renderReport } from "./report";
+import type { ResultsFile } from "./results";
+import { lowerBoundMs } from "./secure-run";
+
+const header = (suite: string, quick: boolean) => ({
+  suite,
+  date: "2026-01-01T00:00:00.000Z",
+  machine: {
+    cpus: 2,
+    cpuModel: "Test CPU",
+    loadavg1: 0.5,
+    memGB: 8,
+    node: "v20",
+    platform: "linux-x64",
+  },
+  git: { commit: "abc1234", dirty: true },
+  quick,
+  durationS: 12,
+});
+
+const t = (m: number) => ({ medianMs: m, minMs: m - 1, maxMs: m + 1, repeats: 3 });
+
+function row(
+  model: string,
+  kind: SecureRow["kind"],
+  net: "lan" | "wan",
+  msb: "secure" | "cbnn",
+  medianMs: number,
+): SecureRow {
+  return {
+    model,
+    kind,
+    net,
+    msb,
+    batch: kind === "batch1" ? 1 : 100,
+    limit: 4,
+    result: {
+      net,
+      msb,
+      batch: 1,
+      count: kind === "accuracy" ? 200 : 4,
+      batches: 4,
+      perBatch: t(medianMs),
+      onlineMsPerImage: medianMs,
+      totalMs: 4 * medianMs,
+      imagesPerSec: 1000 / medianMs,
+      roundsPerBatch: 18,
+      setupRounds: 3,
+      onlineMBPerImage: 0.0129,
+      setupMBPerBatch: 0.48,
+      maxPartyOnlineBytesPerBatch: 6000,
+      accuracy: kind === "accuracy" ? 0.975 : null,
+      bound: { ms: 3.6, ratio: medianMs / 3.6, formula: "" },
+    },
+    matchesFixed: kind === "accuracy" ? true : null,
+    error: null,
+  };
+}
+
+const models: ModelsResults = {
+  quick: true,
+  durationS: 12,
+  tfBackend: "wasm",
+  models: [
+    {
+      name: "mnistnet1",
+      dataset: "mnist",
+      weights: "trained",
+      label: "trained",
+      params: 119050,
+      gap: null,
+    },
+    {
+      name: "cifarnet2",
+      dataset: "cifar10",
+      weights: "random",
+      label: "random weights (cost only)",
+      params: 67914,
+      gap: "no trained export",
+    },
+  ],
+  secure: [
+    row("mnistnet1", "batch1", "lan", "secure", 31.1),
+    row("mnistnet1", "batch1", "wan", "secure", 1517.8),
+    row("mnistnet1", "accuracy", "lan", "secure", 145),
+    {
+      ...row("mnistnet1", "batch1", "lan", "cbnn", 10),
+      result: null,
+      error: "cbnn refused: bound unknown",
+    },
+  ],
+  plain: [
+    {
+      model: "mnistnet1",
+      fixedBatch1: t(0.1),
+      floatBatch1: t(1.3),
+      batch: 100,
+      fixedBatch: t(5),
+      floatBatch: t(8),
+      fixedAcc: 0.975,
+      floatAcc: 0.976,
+      count: 200,
+    },
+  ],
+};
+
+const figures: Figure[] = [
+  {
+    id: "fig6a",
+    title: "Accuracy vs lambda",
+    png: "bench/figures/fig6a.png",
+    sources: ["runs/sweep/sweep.json"],
+    note: "3 lambda values",
+  },
+  { id: "fig5a", title: "KD vs no KD (mnist)", png: null, sources: [], note: "no pair of runs" },
+];
+
+describe("renderReport", () => {
+  const md = renderReport({
+    results: { models: { ...header("models", true), ...models } as unknown as ResultsFile },
+    figures,
+  });
+
+  it("states machine, commit and the quick flag", () => {
+    expect(md).toContain("2 x Test CPU");
+    expect(md).toContain("commit abc1234 (dirty)");
+    expect(md).toContain("**Smoke-run numbers:** models ran with `--quick`");
+  });
+  it("puts our measured rows beside the paper's Table 1 rows", () => {
+    expect(md).toMatch(
+      /\| MnistNet1 \| ours, secure MSB \(default\) \| trained \| 0\.031 \[0\.030-0\.032\] \| 0\.004 \(x8\.64\) \| 1\.518 \[1\.517-1\.519\]/,
+    );
+    expect(md).toContain(
+      "| MnistNet1 | paper: CBNN |  | 0.010 |  | 0.210 |  | 0.010 |  |  | 98.11 |",
+    );
+    expect(md).toContain("97.50 on 200 (= fixed point)");
+  });
+  it("marks failed runs, missing models and missing suites as gaps", () => {
+    expect(md).toContain("| MnistNet1 | ours, cbnn MSB (opt-in, leaks) | trained | gap: failed |");
+    expect(md).toContain("cbnn refused: bound unknown");
+    expect(md).toContain("| MnistNet2 | ours | gap: not benchmarked |");
+    expect(md).toContain(
+      "**Random weights (cost only):** CifarNet2 (separable) (no trained export)",
+    );
+    expect(md).toContain("**Gap:** no `bench/results/protocols.json`");
+    expect(md).toContain("**Gap:** no pair of runs.");
+  });
+  it("computes ratios from the measured numbers (cost of security, paper change)", () => {
+    expect(md).toContain(
+      "| MnistNet1 | 31.10 [30.10-32.10] | 0.100 [-0.900-1.100] | 1.300 [0.300-2.300] | 311x | 23.9x |",
+    );
+    expect(md).toContain("| paper: change |  | -41.5% | -72.1% |");
+    expect(md).toContain("![Accuracy vs lambda](../bench/figures/fig6a.png)");
+  });
+});
+
+describe("lowerBoundMs", () => {
+  it("rounds x latency + busiest party's bytes over two links", () => {
+    expect(lowerBoundMs(18, 0, 80, 40e6)).toBe(1440);
+    expect(lowerBoundMs(1, 80e6, 0, 40e6)).toBe(1000);
+    expect(lowerBoundMs(5, 1e9, 0.2, Number.POSITIVE_INFINITY)).toBeCloseTo(1);
+  });
+});

@@ -1,0 +1,651 @@
+/**
+ * Renders docs/RESULTS.md from every bench/results/*.json present (and the
+ * figures found by figures.ts). Pure: `renderReport` takes the parsed files,
+ * so it is tested on fixtures; `writeReport` reads, renders and writes.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { describeRun, type GitInfo, type MachineInfo, REPO_ROOT } from "./env";
+import type { Figure } from "./figures";
+import type { ModelInfo, ModelsResults, PlainRow, SecureRow } from "./models";
+import { PAPER_CITATION, PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3, type PaperRow } from "./paper";
+import type { ProtocolsResults } from "./protocols";
+import { type ResultsFile, readAllResults } from "./results";
+import type { TimingStats } from "./stats";
+import type { TrainingResults } from "./training";
+
+export const RESULTS_MD = path.join(REPO_ROOT, "docs", "RESULTS.md");
+
+const GAP = "gap";
+
+function f(x: number | null | undefined, digits: number): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(digits);
+}
+
+/** "1.234 [1.1-1.4]" (seconds from ms stats). */
+function secs(s: TimingStats | null | undefined, digits = 3): string {
+  if (!s) return "-";
+  return `${(s.medianMs / 1000).toFixed(digits)} [${(s.minMs / 1000).toFixed(digits)}-${(s.maxMs / 1000).toFixed(digits)}]`;
+}
+
+function ms(s: TimingStats | null | undefined, digits = 2): string {
+  if (!s) return "-";
+  return `${s.medianMs.toFixed(digits)} [${s.minMs.toFixed(digits)}-${s.maxMs.toFixed(digits)}]`;
+}
+
+function pct(x: number | null | undefined): string {
+  return x === null || x === undefined ? "-" : (100 * x).toFixed(2);
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+function runLine(r: ResultsFile): string {
+  const m = r.machine as MachineInfo | undefined;
+  const g = (r.git as GitInfo | undefined) ?? { commit: "unknown", dirty: false };
+  const where = m ? describeRun(m, g) : `machine unknown, commit ${g.commit}`;
+  const load = m?.loadavg1 !== undefined ? `, load avg ${m.loadavg1}` : "";
+  const dur = typeof r.durationS === "number" ? `, ${r.durationS.toFixed(0)} s` : "";
+  return `${r.date}${r.quick ? " (--quick)" : ""}: ${where}${load}${dur}`;
+}
+
+function ranOn(r: ResultsFile): string {
+  return `_Measured ${runLine(r)}._`;
+}
+
+const MODEL_TITLE: Record<string, string> = {
+  mnistnet1: "MnistNet1",
+  mnistnet2: "MnistNet2",
+  mnistnet3: "MnistNet3",
+  cifarnet2: "CifarNet2 (separable)",
+  "cifarnet2-typical": "CifarNet2 typical BNN",
+};
+const title = (m: string) => MODEL_TITLE[m] ?? m;
+
+function find(
+  rows: SecureRow[],
+  model: string,
+  kind: SecureRow["kind"],
+  net: string,
+  msb: string,
+): SecureRow | undefined {
+  return rows.find((r) => r.model === model && r.kind === kind && r.net === net && r.msb === msb);
+}
+
+/** Batch-1 time per image: median [min-max] seconds, or the error as a gap. */
+function timeCell(r: SecureRow | undefined): string {
+  if (!r) return "-";
+  if (!r.result) return `${GAP}: failed`;
+  return secs(r.result.perBatch);
+}
+
+function boundCell(r: SecureRow | undefined): string {
+  const b = r?.result?.bound;
+  if (!b) return "-";
+  return `${(b.ms / 1000).toFixed(3)} (x${f(b.ratio, 2)})`;
+}
+
+function accCell(r: SecureRow | undefined): string {
+  if (!r) return "-";
+  if (!r.result) return `${GAP}: failed`;
+  const ok =
+    r.matchesFixed === true
+      ? " (= fixed point)"
+      : r.matchesFixed === false
+        ? " (differs from fixed point!)"
+        : "";
+  return `${pct(r.result.accuracy)} on ${r.result.count}${ok}`;
+}
+
+function weightsNote(info: ModelInfo | undefined): string {
+  if (!info) return "-";
+  return info.weights === "random" ? "random weights (cost only)" : "trained";
+}
+
+function paperRow(p: PaperRow, label: string): string[] {
+  return [
+    label,
+    p.framework === "CBNN" ? "paper: CBNN" : `paper: ${p.framework}`,
+    "",
+    f(p.timeLanS, 3),
+    "",
+    f(p.timeWanS, 3),
+    "",
+    f(p.commMB, 3),
+    "",
+    "",
+    f(p.accPct, 2),
+  ];
+}
+
+function failures(rows: SecureRow[]): string {
+  const bad = rows.filter((r) => !r.result);
+  if (!bad.length) return "";
+  return `\n\nFailed runs (gaps in the tables):\n\n${bad.map((r) => `- ${title(r.model)} ${r.kind} net=${r.net} msb=${r.msb} batch=${r.batch}: ${r.error}`).join("\n")}`;
+}
+
+function msbLabel(msb: string): string {
+  return msb === "secure" ? "ours, secure MSB (default)" : "ours, cbnn MSB (opt-in, leaks)";
+}
+
+function table1(m: ModelsResults, src: ResultsFile): string {
+  const head = [
+    "Model",
+    "Framework / MSB",
+    "Weights",
+    "Time LAN (s)",
+    "LAN bound (s, ratio)",
+    "Time WAN (s)",
+    "WAN bound (s, ratio)",
+    "Online MB",
+    "Setup MB",
+    "Rounds",
+    "Accuracy (%)",
+  ];
+  const rows: string[][] = [];
+  for (const model of ["mnistnet1", "mnistnet2", "mnistnet3"]) {
+    const info = m.models.find((x) => x.name === model);
+    if (!info) {
+      rows.push([title(model), "ours", `${GAP}: not benchmarked`, "", "", "", "", "", "", "", ""]);
+    } else {
+      for (const msb of ["secure", "cbnn"]) {
+        const lan = find(m.secure, model, "batch1", "lan", msb);
+        const wan = find(m.secure, model, "batch1", "wan", msb);
+        const acc = find(m.secure, model, "accuracy", "lan", msb);
+        const x = lan?.result ?? wan?.result;
+        rows.push([
+          title(model),
+          msbLabel(msb),
+          weightsNote(info),
+          timeCell(lan),
+          boundCell(lan),
+          timeCell(wan),
+          boundCell(wan),
+          f(x?.onlineMBPerImage, 4),
+          f(x?.setupMBPerBatch, 3),
+          x ? String(x.roundsPerBatch) : "-",
+          info.weights === "random" ? `(random) ${accCell(acc)}` : accCell(acc),
+        ]);
+      }
+    }
+    for (const p of PAPER_TABLE1.filter((r) => r.arch === model))
+      rows.push(paperRow(p, title(model)));
+  }
+  return (
+    [
+      "## Table 1: MNIST (paper Table 1)",
+      "",
+      ranOn(src),
+      "",
+      "Time: seconds per image at batch 1, median [min-max] over the images of one run (wall time of one secure-inference call at the data owner, weight sharing of that call included), three processes over mutual-TLS WebSockets on loopback with the paper's shaping (LAN 0.2 ms one-way / 625 MB/s, WAN 80 ms / 40 MB/s). Bound: rounds x one-way latency + busiest party's bytes / (2 x bandwidth), and measured/bound. Online MB: all parties' bytes sent per image (MB = 10^6 B). Setup MB: per call (weights shared by P1 at every call). Rounds: online rounds at the data owner. Accuracy: the accuracy run (batched, LAN) on the first N test images; '= fixed point' means every secure prediction equals the plaintext fixed-point evaluator's.",
+      `Paper rows: ${PAPER_CITATION}, Table 1 (their hardware, not measured here; Comm. as printed).`,
+      "",
+      table(head, rows),
+    ].join("\n") + failures(m.secure.filter((r) => r.model.startsWith("mnist")))
+  );
+}
+
+function change(a: number | null | undefined, b: number | null | undefined): string {
+  if (a === null || a === undefined || b === null || b === undefined || a === 0) return "-";
+  const c = (100 * (b - a)) / a;
+  return `${c >= 0 ? "+" : ""}${c.toFixed(1)}%`;
+}
+
+function table2(m: ModelsResults, src: ResultsFile): string {
+  const head = [
+    "Arch.",
+    "Weights",
+    "Time LAN (s)",
+    "Time WAN (s)",
+    "Comm. (MB)",
+    "Acc. (%)",
+    "Params",
+  ];
+  const rows: string[][] = [];
+  const vals: Record<
+    string,
+    { lan?: number; wan?: number; mb?: number; acc?: number | null; params?: number }
+  > = {};
+  for (const model of ["cifarnet2-typical", "cifarnet2"]) {
+    const info = m.models.find((x) => x.name === model);
+    const lan = find(m.secure, model, "batch1", "lan", "secure");
+    const wan = find(m.secure, model, "batch1", "wan", "secure");
+    const acc = find(m.secure, model, "accuracy", "lan", "secure");
+    vals[model] = {
+      lan: lan?.result?.perBatch?.medianMs,
+      wan: wan?.result?.perBatch?.medianMs,
+      mb: (lan ?? wan)?.result?.onlineMBPerImage,
+      acc: acc?.result?.accuracy,
+      params: info?.params,
+    };
+    rows.push([
+      `ours: ${title(model)}`,
+      info ? weightsNote(info) : `${GAP}: not benchmarked`,
+      timeCell(lan),
+      timeCell(wan),
+      f((lan ?? wan)?.result?.onlineMBPerImage, 3),
+      accCell(acc),
+      info ? String(info.params) : "-",
+    ]);
+  }
+  const a = vals["cifarnet2-typical"]!;
+  const b = vals.cifarnet2!;
+  rows.push([
+    "ours: change",
+    "",
+    change(a.lan, b.lan),
+    change(a.wan, b.wan),
+    change(a.mb, b.mb),
+    a.acc != null && b.acc != null ? `${(100 * (b.acc - a.acc)).toFixed(2)} pts` : "-",
+    change(a.params, b.params),
+  ]);
+  const [pt, ps] = PAPER_TABLE2 as [PaperRow, PaperRow];
+  rows.push([
+    `paper: Typical BNN`,
+    "trained",
+    f(pt.timeLanS, 3),
+    f(pt.timeWanS, 3),
+    f(pt.commMB, 2),
+    f(pt.accPct, 2),
+    String(pt.params),
+  ]);
+  rows.push([
+    `paper: CifarNet2`,
+    "trained",
+    f(ps.timeLanS, 3),
+    f(ps.timeWanS, 3),
+    f(ps.commMB, 2),
+    f(ps.accPct, 2),
+    String(ps.params),
+  ]);
+  rows.push([
+    "paper: change",
+    "",
+    change(pt.timeLanS, ps.timeLanS),
+    change(pt.timeWanS, ps.timeWanS),
+    change(pt.commMB, ps.commMB),
+    `${(ps.accPct - pt.accPct).toFixed(2)} pts`,
+    change(pt.params, ps.params),
+  ]);
+  return (
+    [
+      "## Table 2: CifarNet2, typical vs separable convolutions (paper Table 2)",
+      "",
+      ranOn(src),
+      "",
+      "Secure MSB (default), batch 1, times median [min-max] seconds per image as in Table 1. Comm.: online MB per image, all parties. Params: the tfjs model's weights including BN moving statistics. Change: separable relative to typical; the paper's change row is recomputed from its printed values (it prints -35.8% for Comm., its values give -34.1%).",
+      `Paper rows: ${PAPER_CITATION}, Table 2.`,
+      "",
+      table(head, rows),
+    ].join("\n") + failures(m.secure.filter((r) => r.model.startsWith("cifar")))
+  );
+}
+
+function table3(m: ModelsResults, src: ResultsFile): string {
+  const head = ["Framework", "Time LAN (s)", "Time WAN (s)", "Comm. (MB)", "Acc. (%)"];
+  const rows: string[][] = [];
+  for (const p of PAPER_TABLE3)
+    rows.push([
+      `paper: ${p.framework}`,
+      f(p.timeLanS, 3),
+      f(p.timeWanS, 3),
+      f(p.commMB, 3),
+      f(p.accPct, 2),
+    ]);
+  const info = m.models.find((x) => x.name === "cifarnet2");
+  const lan = find(m.secure, "cifarnet2", "batch1", "lan", "secure");
+  const wan = find(m.secure, "cifarnet2", "batch1", "wan", "secure");
+  const acc = find(m.secure, "cifarnet2", "accuracy", "lan", "secure");
+  rows.push([
+    `ours: CifarNet2, secure MSB${info ? `, ${weightsNote(info)}` : ""}`,
+    timeCell(lan),
+    timeCell(wan),
+    f((lan ?? wan)?.result?.onlineMBPerImage, 3),
+    info ? accCell(acc) : `${GAP}: not benchmarked`,
+  ]);
+  return [
+    "## Table 3: CIFAR-10 beside prior work (paper Table 3)",
+    "",
+    ranOn(src),
+    "",
+    `Paper rows: ${PAPER_CITATION}, Table 3.`,
+    "",
+    table(head, rows),
+  ].join("\n");
+}
+
+function throughput(m: ModelsResults, src: ResultsFile): string {
+  const head = [
+    "Model",
+    "Weights",
+    "Batch sizes tried (images/s)",
+    "Best batch",
+    "Accuracy run: images",
+    "Images/s",
+    "Accuracy (%)",
+  ];
+  const rows: string[][] = [];
+  for (const info of m.models) {
+    const tried = m.secure.filter((r) => r.model === info.name && r.kind === "throughput");
+    const acc = m.secure.filter(
+      (r) => r.model === info.name && r.kind === "accuracy" && r.msb === "secure",
+    )[0];
+    rows.push([
+      title(info.name),
+      weightsNote(info),
+      tried.length
+        ? tried.map((r) => `${r.batch}: ${f(r.result?.imagesPerSec, 1)}`).join(", ")
+        : "one size only (--quick)",
+      acc ? String(acc.batch) : "-",
+      acc?.result ? String(acc.result.count) : "-",
+      f(acc?.result?.imagesPerSec, 1),
+      accCell(acc),
+    ]);
+  }
+  return [
+    "## Throughput (secure MSB, LAN shaping)",
+    "",
+    ranOn(src),
+    "",
+    "Images per second = images / the data owner's wall time from the first batch to the last logits (setup of each call included). Batch sizes are tried on a few batches each; the best runs the accuracy set (the full test set, or the first N images with --quick).",
+    "",
+    table(head, rows),
+  ].join("\n");
+}
+
+function costOfSecurity(m: ModelsResults, src: ResultsFile): string {
+  const head = [
+    "Model",
+    "Secure LAN batch 1 (ms)",
+    "Fixed point batch 1 (ms)",
+    "tfjs float batch 1 (ms)",
+    "secure / fixed",
+    "secure / float",
+    "Secure batched (ms/img)",
+    "Fixed batched (ms/img)",
+    "Float batched (ms/img)",
+    "secure / fixed (batched)",
+  ];
+  const rows: string[][] = [];
+  for (const p of m.plain as PlainRow[]) {
+    const lan = find(m.secure, p.model, "batch1", "lan", "secure")?.result?.perBatch;
+    const acc = find(m.secure, p.model, "accuracy", "lan", "secure")?.result;
+    const secBatched = acc ? 1000 / acc.imagesPerSec : null;
+    const fixB = p.fixedBatch.medianMs / p.batch;
+    const fltB = p.floatBatch.medianMs / p.batch;
+    rows.push([
+      title(p.model),
+      ms(lan),
+      ms(p.fixedBatch1, 3),
+      ms(p.floatBatch1, 3),
+      lan ? `${f(lan.medianMs / p.fixedBatch1.medianMs, 0)}x` : "-",
+      lan ? `${f(lan.medianMs / p.floatBatch1.medianMs, 1)}x` : "-",
+      f(secBatched, 2),
+      f(fixB, 3),
+      f(fltB, 3),
+      secBatched !== null ? `${f(secBatched / fixB, 0)}x` : "-",
+    ]);
+  }
+  return [
+    "## Cost of security",
+    "",
+    ranOn(src),
+    "",
+    `Same run: secure (three processes, LAN shaping, secure MSB) vs the plaintext fixed-point reference evaluator (\`evaluateFixed\`, one thread, same integers) vs the tfjs float model (\`predict\`, ${m.tfBackend} backend). Batch 1: median [min-max] ms per call. Batched: the accuracy run's batch size; secure from its images/s.`,
+    "",
+    table(head, rows),
+  ].join("\n");
+}
+
+function bounds(m: ModelsResults, src: ResultsFile): string {
+  const head = [
+    "Model",
+    "Run",
+    "Net",
+    "MSB",
+    "Batch",
+    "Rounds",
+    "Busiest party MB / call",
+    "Bound (ms)",
+    "Measured median (ms)",
+    "Measured / bound",
+  ];
+  const rows = m.secure
+    .filter((r) => r.result?.bound)
+    .map((r) => [
+      title(r.model),
+      r.kind,
+      r.net,
+      r.msb,
+      String(r.batch),
+      String(r.result!.roundsPerBatch),
+      f(r.result!.maxPartyOnlineBytesPerBatch / 1e6, 4),
+      f(r.result!.bound!.ms, 1),
+      f(r.result!.perBatch?.medianMs, 1),
+      f(r.result!.bound!.ratio, 2),
+    ]);
+  return [
+    "## Lower bounds under shaping",
+    "",
+    ranOn(src),
+    "",
+    "Bound per secure call = online rounds x one-way latency + (bytes the busiest party sends) / (2 links x bandwidth): no schedule over the shaped links can be faster. The rest is computation (all three parties share this machine's cores), per-call weight sharing, and shaper timer lateness. Rows with one call have no median (n-1 gaps for n calls).",
+    "",
+    table(head, rows),
+  ].join("\n");
+}
+
+function protocols(p: ProtocolsResults, src: ResultsFile): string {
+  const g = p.gemm;
+  const gemmRows = g.cases.map((c) => [
+    c.name,
+    c.shape,
+    `${c.fast.medianMs.toFixed(3)} [${c.fast.minMs.toFixed(3)}-${c.fast.maxMs.toFixed(3)}]`,
+    c.fast.gmacPerSec.toFixed(2),
+    c.naive
+      ? `${c.naive.medianMs.toFixed(3)} [${c.naive.minMs.toFixed(3)}-${c.naive.maxMs.toFixed(3)}]`
+      : "-",
+    c.naive ? c.naive.gmacPerSec.toFixed(2) : "-",
+    c.speedup !== undefined ? `${c.speedup.toFixed(1)}x` : "-",
+  ]);
+  const shapingRows = p.shaping.map((r) => [
+    r.net,
+    `${r.latencyMs} ms`,
+    `${r.bandwidthMBps} MB/s`,
+    `${r.bytes} B`,
+    r.expectedRttMs.toFixed(3),
+    r.measuredRttMs.toFixed(3),
+    r.baseRttMs.toFixed(3),
+    `${r.errorMs >= 0 ? "+" : ""}${r.errorMs.toFixed(3)}`,
+  ]);
+  return [
+    "## Protocols, ring kernels, shaping",
+    "",
+    ranOn(src),
+    "",
+    "Per-protocol time, rounds and bytes on the in-memory transport (`benchProtocols`, as printed; median (min, max) over repeats):",
+    "",
+    "```",
+    ...p.protocolLines,
+    "```",
+    "",
+    `Ring Z_2^32 kernels, one core (default GEMM kernel: ${g.kernel}); ms per call median [min-max], GMAC/s at the median:`,
+    "",
+    table(
+      ["Case", "Shape", "Fast (ms)", "Fast GMAC/s", "Naive (ms)", "Naive GMAC/s", "Speedup"],
+      gemmRows,
+    ),
+    "",
+    "Shaping check: ping-pong over one shaped mutual-TLS link on loopback (latency is one-way; expected RTT = 2 x (latency + bytes / bandwidth); excess = measured - unshaped - expected), ms:",
+    "",
+    table(
+      [
+        "Net",
+        "Latency",
+        "Bandwidth",
+        "Payload",
+        "Expected RTT",
+        "Measured RTT",
+        "Unshaped RTT",
+        "Excess",
+      ],
+      shapingRows,
+    ),
+  ].join("\n");
+}
+
+function training(t: TrainingResults, src: ResultsFile): string {
+  const rows = t.cases.map((c) => [
+    c.model,
+    String(c.width),
+    c.role,
+    c.loss,
+    String(c.batch),
+    String(c.params),
+    ms(c.step, 1),
+    f(c.imagesPerSec, 1),
+    `${f(c.epochS / 60, 1)} min (${c.epochImages} images)`,
+  ]);
+  return [
+    "## Training speed",
+    "",
+    ranOn(src),
+    "",
+    `tfjs ${t.backend} backend, one thread. Step = forward (training mode) + gradients + Adam update on random inputs; median [min-max] over a few steps after one warm-up. Epoch time is extrapolated: floor(images / batch) x median step.`,
+    "",
+    table(
+      [
+        "Model",
+        "Width",
+        "Role",
+        "Loss",
+        "Batch",
+        "Params",
+        "ms / step",
+        "Images/s",
+        "Epoch (extrapolated)",
+      ],
+      rows,
+    ),
+  ].join("\n");
+}
+
+function backend(b: ResultsFile): string {
+  const step = (b.step ?? {}) as Record<string, TimingStats>;
+  const rows = Object.entries(step).map(([k, v]) => [k, ms(v, 1)]);
+  const ratio = typeof b.ratioCpuOverBackend === "number" ? b.ratioCpuOverBackend.toFixed(1) : "-";
+  return [
+    "## Training backend (wasm vs cpu)",
+    "",
+    ranOn(b),
+    "",
+    `Small convnet training step (see docs/backend.md), ms median [min-max]; cpu / ${String(b.backend)} = ${ratio}x.`,
+    "",
+    table(["Backend", "ms / step"], rows),
+  ].join("\n");
+}
+
+function figures(figs: Figure[]): string {
+  const out = ["## Figures (paper Fig. 5a, 6a, 6b)", ""];
+  for (const g of figs) {
+    out.push(`### ${g.title}`, "");
+    if (g.png) {
+      out.push(
+        `![${g.title}](${path.posix.relative("docs", g.png.split(path.sep).join("/"))})`,
+        "",
+      );
+      out.push(`From ${g.sources.join(", ")}; ${g.note}.`, "");
+    } else {
+      out.push(`**Gap:** ${g.note}.`, "");
+    }
+  }
+  return out.join("\n");
+}
+
+export interface ReportInput {
+  results: Record<string, ResultsFile>;
+  figures: Figure[];
+}
+
+/** The markdown of docs/RESULTS.md for the results present; missing suites are listed as gaps. */
+export function renderReport({ results, figures: figs }: ReportInput): string {
+  const parts: string[] = [
+    "# Results",
+    "",
+    "Generated by `pnpm bench` from `bench/results/*.json` (re-render: `pnpm bench report`). Do not edit by hand; see docs/benchmarks.md for what each suite measures and how.",
+    "",
+    "Runs behind this page:",
+    "",
+    ...Object.values(results).map((r) => `- \`${r.suite}\`: ${runLine(r)}`),
+  ];
+  const quick = Object.values(results)
+    .filter((r) => r.quick)
+    .map((r) => r.suite);
+  if (quick.length) {
+    parts.push(
+      "",
+      `**Smoke-run numbers:** ${quick.join(", ")} ran with \`--quick\` (few images, few repeats, small accuracy sets); the full run (\`pnpm bench all\`) replaces them.`,
+    );
+  }
+  const models = results.models as (ResultsFile & ModelsResults) | undefined;
+  if (models) {
+    const random = models.models.filter((x) => x.weights === "random");
+    if (random.length) {
+      parts.push(
+        "",
+        `**Random weights (cost only):** ${random.map((x) => `${title(x.name)} (${x.gap})`).join("; ")}. These exports have the zoo networks' exact shapes with seeded random weights: time, rounds and bytes do not depend on the weights, accuracy does (about 10 %, meaningless).`,
+      );
+    }
+    parts.push(
+      "",
+      table1(models, models),
+      "",
+      table2(models, models),
+      "",
+      table3(models, models),
+      "",
+      throughput(models, models),
+      "",
+      costOfSecurity(models, models),
+      "",
+      bounds(models, models),
+    );
+  } else {
+    parts.push(
+      "",
+      "## Tables 1-3, throughput, cost of security",
+      "",
+      "**Gap:** no `bench/results/models.json` (run `pnpm bench models`).",
+    );
+  }
+  const prot = results.protocols as (ResultsFile & ProtocolsResults) | undefined;
+  parts.push(
+    "",
+    prot
+      ? protocols(prot, prot)
+      : "## Protocols\n\n**Gap:** no `bench/results/protocols.json` (run `pnpm bench protocols`).",
+  );
+  const tr = results.training as (ResultsFile & TrainingResults) | undefined;
+  parts.push(
+    "",
+    tr
+      ? training(tr, tr)
+      : "## Training speed\n\n**Gap:** no `bench/results/training.json` (run `pnpm bench training`).",
+  );
+  if (results.backend) parts.push("", backend(results.backend));
+  parts.push("", figures(figs));
+  return `${parts.join("\n")}\n`;
+}
+
+/** Reads every results file, renders the figures that have inputs, writes docs/RESULTS.md. */
+export async function writeReport(file = RESULTS_MD): Promise<string> {
+  const { renderFigures } = await import("./figures");
+  const figs = await renderFigures();
+  writeFileSync(file, renderReport({ results: readAllResults(), figures: figs }));
+  return file;
+}
