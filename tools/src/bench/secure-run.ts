@@ -110,6 +110,7 @@ export async function secureRun(
   spec: SecureRunSpec,
 ): Promise<{ ok: SecureRunSummary } | { error: string }> {
   const stamps: number[] = [];
+  const logs: string[] = [];
   try {
     const r = await runLocalEval({
       exportDir: spec.exportDir,
@@ -121,9 +122,14 @@ export async function secureRun(
       msb: spec.msb,
       timeoutMs: 300_000,
       onProgress: () => stamps.push(performance.now()),
+      onLog: (p, line) => {
+        logs.push(`P${p}: ${line}`);
+        if (logs.length > 6) logs.shift();
+      },
     });
     return { ok: summarise(spec, r, stamps) };
   } catch (e) {
-    return { error: (e as Error).message.replace(/\s+/g, " ").slice(0, 500) };
+    const tail = logs.length ? ` | last party log lines: ${logs.join(" / ")}` : "";
+    return { error: `${(e as Error).message}${tail}`.replace(/\s+/g, " ").slice(0, 900) };
   }
 }
