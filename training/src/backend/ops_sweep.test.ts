@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { signSTE } from "../layers/sign";
 import { initWasmForTests, randomValues, wasmVsCpu } from "./testing";
 
 beforeAll(initWasmForTests);
@@ -29,6 +30,7 @@ const cases: Record<string, (x: tf.Tensor4D) => tf.Tensor> = {
           tf.mul(dy as tf.Tensor, tf.cast(tf.lessEqual(tf.abs(saved[0]!), 1), "float32")),
       };
     })(x),
+  "the students' signSTE (Step-based forward and mask)": (x) => signSTE(x),
   "pad with -1": (x) =>
     tf.pad(
       x,
@@ -53,4 +55,25 @@ describe("gradients of other training ops on wasm match cpu", () => {
     it(name, async () => {
       expect(await wasmVsCpu(gradOf(f))).toBeLessThan(1e-4);
     });
+});
+
+describe("the students' signSTE on wasm equals its definition at the edges", () => {
+  it("forward +-1 (0 and -0 -> +1) and gradient mask |x| <= 1", async () => {
+    const xs = [0, -0, 1, -1, 1.0000001, -1.0000001, 0.9999999, 2, -2, 1e-30, -1e-30, 3e38];
+    const f = () => {
+      const x = tf.tensor1d(xs);
+      const dy = tf.tensor1d(xs.map((_, i) => i + 1));
+      return [signSTE(x), tf.grad((a: tf.Tensor) => signSTE(a))(x, dy)];
+    };
+    const want = xs.map((v) => (v >= 0 ? 1 : -1));
+    const wantG = xs.map((v, i) => (Math.abs(Math.fround(v)) <= 1 ? i + 1 : 0));
+    for (const backend of ["wasm", "cpu"] as const) {
+      await tf.setBackend(backend);
+      const [y, g] = tf.tidy(f);
+      expect(Array.from(y!.dataSync())).toEqual(want);
+      expect(Array.from(g!.dataSync())).toEqual(wantG);
+      tf.dispose([y!, g!]);
+    }
+    await tf.setBackend("wasm");
+  });
 });

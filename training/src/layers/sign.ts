@@ -4,15 +4,27 @@
  *
  * Forward: x >= 0 -> +1, else -1 (note tf.sign(0) = 0, so it is not used).
  * Backward: dy passes where |x| <= 1 and is 0 elsewhere (hard-tanh STE).
+ *
+ * Both are written with float ops only (Step, Neg, Abs, Sub, Mul): on the wasm backend
+ * the comparisons (GreaterEqual, LessEqual) and the bool -> float Cast run about 10x
+ * slower than a float op over the same tensor (docs/backend.md).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GradSaveFunc } from "@tensorflow/tfjs-core";
 
 type Kwargs = Record<string, unknown>;
 
-/** Forward value of the float Sign: +1 where x >= 0, -1 elsewhere (NaN -> -1). */
+/**
+ * Forward value of the float Sign: +1 where x >= 0, -1 elsewhere:
+ * -step(-x, -1), as step(z, a) = z > 0 ? 1 : a. (NaN stays NaN on cpu; no use here.)
+ */
 export function signForward(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), "float32"), 2), 1));
+  return tf.tidy(() => tf.neg(tf.step(tf.neg(x), -1)));
+}
+
+/** The STE's pass mask: 1 where |x| <= 1, else 0, as 1 - step(|x| - 1) (|x| - 1 is exact near 1). */
+export function steMask(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(1, tf.step(tf.sub(tf.abs(x), 1))));
 }
 
 /** Sign with the straight-through estimator as a differentiable op. */
@@ -23,8 +35,7 @@ export const signSTE: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
     save([x]);
     return {
       value: signForward(x),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.mul(dy, tf.cast(tf.lessEqual(tf.abs(saved[0]), 1), "float32")),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, steMask(saved[0]!)),
     };
   },
 );

@@ -26,6 +26,20 @@ function swapLastTwo(rank: number): number[] {
   return perm;
 }
 
+/** A copy under a new buffer id (our Identity shares the buffer, so it cannot serve here). */
+const freshCopy: tf.KernelConfig = {
+  kernelName: "CbnnFreshCopy",
+  backendName: "wasm",
+  kernelFunc: ({ inputs, backend }: KernelArgs) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const wasm = asWasm(backend);
+    const out = wasm.makeOutput([...x.shape], x.dtype);
+    const dst = wasm.typedArrayFromHeap(out) as Float32Array;
+    dst.set(wasm.typedArrayFromHeap(x) as Float32Array);
+    return out;
+  },
+};
+
 /**
  * Wrap wasm's BatchMatMul or _FusedMatMul so that (1) transposeA/transposeB become explicit
  * Transpose kernels followed by a plain multiply (wasm's transposed path is ~10x slower) and
@@ -33,10 +47,7 @@ function swapLastTwo(rank: number): number[] {
  */
 export function makeMatMulConfig(kernelName: string, original: tf.KernelConfig): tf.KernelConfig {
   const transpose = tf.getKernel(tf.Transpose, "wasm");
-  const identity = tf.getKernel(tf.Identity, "wasm");
-  if (transpose == null || identity == null) {
-    throw new Error(`${kernelName}: wasm Transpose/Identity kernels missing`);
-  }
+  if (transpose == null) throw new Error(`${kernelName}: wasm Transpose kernel missing`);
   return {
     kernelName,
     backendName: "wasm",
@@ -54,7 +65,7 @@ export function makeMatMulConfig(kernelName: string, original: tf.KernelConfig):
       const b = inputs.b!;
       if (transposeA) inputs.a = run(transpose, a, { perm: swapLastTwo(a.shape.length) });
       if (transposeB) inputs.b = run(transpose, b, { perm: swapLastTwo(b.shape.length) });
-      else if (needsFreshCopy(b.dataId, b.shape)) inputs.b = run(identity, b, {});
+      else if (needsFreshCopy(b.dataId, b.shape)) inputs.b = run(freshCopy, b, {});
       try {
         return original.kernelFunc({
           inputs,

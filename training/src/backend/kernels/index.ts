@@ -1,9 +1,11 @@
 import type * as tfNs from "@tensorflow/tfjs";
 import { makeMatMulConfig } from "./batch_mat_mul";
+import { batchNormConfig } from "./batch_norm";
 import { conv2dBackpropFilterConfig } from "./conv2d_backprop_filter";
 import { conv2dBackpropInputConfig } from "./conv2d_backprop_input";
 import { depthwiseBackpropFilterConfig } from "./depthwise_backprop_filter";
 import { depthwiseBackpropInputConfig } from "./depthwise_backprop_input";
+import { makeIdentityConfig } from "./identity";
 import { maxPoolGradConfig } from "./max_pool_grad";
 import { maxPoolWithArgmaxConfig } from "./max_pool_with_argmax";
 import { makeMeanConfig } from "./mean";
@@ -21,8 +23,11 @@ export const WASM_KERNEL_REASONS: Readonly<Record<string, string>> = {
   BatchMatMul: "transposeA/B path ~10x slower; packed-weights cache ignores shape",
   _FusedMatMul: "same as BatchMatMul",
   Tile: "slow (sits in the batch-norm gradient): replaced by block copies",
-  Sum: "slow over leading axes (transposes first; batch-norm gradient): column sums",
+  Sum: "slow over leading axes (transposes first; batch-norm gradient): column sums by GEMM",
   Mean: "slow over leading axes (transposes first; batch-norm moments): column sums",
+  FusedBatchNorm: "slow (~8x one float op over the same tensor): Sub, Mul, Add",
+  Identity: "copies the tensor: shares the buffer instead (as the cpu backend does)",
+  Cast: "same as Identity when the dtype does not change",
 };
 
 /**
@@ -47,6 +52,9 @@ export function wasmKernelConfigs(tf: typeof tfNs): tfNs.KernelConfig[] {
     makeTileConfig(orig(tf.Tile)),
     makeSumConfig(orig(tf.Sum)),
     makeMeanConfig(orig(tf.Mean)),
+    batchNormConfig,
+    makeIdentityConfig(tf.Identity, orig(tf.Identity)),
+    makeIdentityConfig(tf.Cast, orig(tf.Cast)),
   ];
 }
 

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initWasmForTests, randomValues, wasmVsCpu } from "../testing";
-import { leadingPrefix } from "./reduce_leading";
+import { leadingPrefix, splitRows } from "./reduce_leading";
 
 beforeAll(initWasmForTests);
 
@@ -16,7 +16,25 @@ describe("leadingPrefix", () => {
   });
 });
 
+describe("splitRows", () => {
+  it("splits large row counts into two factors near the square root", () => {
+    expect(splitRows(65536)).toEqual([256, 256]);
+    expect(splitRows(64 * 8 * 8)).toEqual([64, 64]);
+    expect(splitRows(3 * 1031)).toEqual([1031, 3]);
+    expect(splitRows(1031)).toEqual([1031, 1]); // prime: one reduction
+    expect(splitRows(60)).toEqual([60, 1]);
+  });
+});
+
 describe("Sum / Mean on wasm match cpu", () => {
+  it("batch-norm sized reductions (65536 rows, offset values) stay within 1e-5", async () => {
+    const big = () => tf.tensor4d(randomValues(64 * 32 * 32 * 5, 4, 1, 3), [64, 32, 32, 5]);
+    const odd = () => tf.tensor3d(randomValues(7 * 1031 * 3, 5, -1, 2), [7, 1031, 3]);
+    expect(
+      await wasmVsCpu(() => [tf.sum(big(), [0, 1, 2]), tf.mean(big(), [0, 1, 2], true)]),
+    ).toBeLessThan(1e-5);
+    expect(await wasmVsCpu(() => [tf.sum(odd(), [0, 1]), tf.mean(odd(), 0)])).toBeLessThan(1e-5);
+  });
   const x = () => tf.tensor4d(randomValues(3 * 5 * 4 * 7, 9, -2, 3), [3, 5, 4, 7]);
   const axesList: Array<number | number[]> = [[0, 1, 2], 0, [0, 1, 2, 3], [1, 2], -1, [0, 2], [3]];
   for (const axes of axesList)

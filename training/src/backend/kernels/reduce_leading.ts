@@ -1,23 +1,32 @@
-import type * as tf from "@tensorflow/tfjs";
-import { asWasm, type KernelArgs } from "./util";
+import * as tf from "@tensorflow/tfjs";
+import { asTensor, asWasm, type KernelArgs, kernelOutput } from "./util";
 
 /**
- * Column sums: x viewed as [outer, inner] row-major, out[j] = scale * sum_i x[i*inner + j]
- * (float64 accumulators). This is the batch-norm reduction over N, H, W of an NHWC tensor.
+ * Split `outer` rows into a x b (a*b = outer, b the largest divisor <= sqrt(outer)) so the
+ * column sum runs as two short reductions instead of one long one: float32 error
+ * grows with the length of each reduction. b = 1 for small or prime `outer`.
  */
-export function sumLeadingMath(
-  x: Float32Array,
-  outer: number,
-  inner: number,
-  scale: number,
-  out: Float32Array,
-): void {
-  const acc = new Float64Array(inner);
-  for (let i = 0; i < outer; i++) {
-    const base = i * inner;
-    for (let j = 0; j < inner; j++) acc[j]! += x[base + j]!;
-  }
-  for (let j = 0; j < inner; j++) out[j] = acc[j]! * scale;
+export function splitRows(outer: number): [number, number] {
+  if (outer < 1024) return [outer, 1];
+  for (let b = Math.floor(Math.sqrt(outer)); b > 1; b--) if (outer % b === 0) return [outer / b, b];
+  return [outer, 1];
+}
+
+/**
+ * Column sums of x viewed as [outer, inner], times `scale`, as two average pools on wasm
+ * (XNNPACK, SIMD over the channels): x as [a, b, 1, inner] pooled over [b, 1], then the a
+ * means pooled again; the mean of the means times outer*scale. About 10x faster than
+ * column sums in a JS loop; a GEMM with a ones vector is slower still here (it packs x).
+ */
+export function columnSums(x: tf.Tensor, outer: number, inner: number, scale: number): tf.Tensor {
+  return tf.tidy(() => {
+    const [a, b] = splitRows(outer);
+    let m = x.reshape([a, b, 1, inner]) as tf.Tensor4D;
+    if (b > 1) m = tf.avgPool(m, [b, 1], 1, "valid") as tf.Tensor4D;
+    m = tf.avgPool(m.reshape([1, a, 1, inner]) as tf.Tensor4D, [a, 1], 1, "valid") as tf.Tensor4D;
+    const f = outer * scale;
+    return f === 1 ? m.reshape([inner]) : tf.mul(m.reshape([inner]), f);
+  });
 }
 
 /** The number of leading axes `axis` reduces, or -1 if it is not exactly a leading prefix. */
@@ -30,9 +39,9 @@ export function leadingPrefix(axis: number | number[], rank: number): number {
 }
 
 /**
- * Sum or Mean over leading axes of a float32 tensor by column sums on the wasm heap; any
- * other reduction goes to wasm's own kernel. wasm transposes the reduced axes to the end
- * first, which makes the batch-norm reductions over N, H, W several times slower.
+ * Sum or Mean over leading axes of a float32 tensor by {@link columnSums}; any other
+ * reduction goes to wasm's own kernel. wasm transposes the reduced axes to the end first,
+ * which makes the batch-norm reductions over N, H, W several times slower.
  */
 export function makeLeadingReduceConfig(
   kernelName: string,
@@ -51,17 +60,11 @@ export function makeLeadingReduceConfig(
       const rest = x.shape.slice(k);
       const inner = rest.reduce((p, q) => p * q, 1);
       if (outer === 0) return original.kernelFunc(args);
-      const wasm = asWasm(args.backend);
       const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
-      const out = wasm.makeOutput(outShape, "float32");
-      sumLeadingMath(
-        wasm.typedArrayFromHeap(x) as Float32Array,
-        outer,
-        inner,
-        mean ? 1 / outer : 1,
-        wasm.typedArrayFromHeap(out) as Float32Array,
+      const out = tf.tidy(() =>
+        columnSums(asTensor(x), outer, inner, mean ? 1 / outer : 1).reshape(outShape),
       );
-      return out;
+      return kernelOutput(asWasm(args.backend), out);
     },
   };
 }

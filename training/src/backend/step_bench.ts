@@ -1,0 +1,129 @@
+import * as tf from "@tensorflow/tfjs";
+import { Adam } from "../trainer/adam";
+import { buildModel } from "../zoo/build";
+import { loadModelConfig } from "../zoo/config";
+import { type KernelProfile, profileKernels } from "./profile";
+
+/** A zoo model to time: config name (configs/models) and width multiplier. */
+export interface StepModel {
+  model: string;
+  width?: number;
+}
+
+export interface StepTimingOptions {
+  batch: number;
+  /** Timed steps (after `warmup` untimed ones). */
+  steps: number;
+  warmup?: number;
+  seed?: number;
+}
+
+export interface StepTiming {
+  label: string;
+  batch: number;
+  /** ms of each timed step. */
+  stepMs: number[];
+  medianMs: number;
+  minMs: number;
+}
+
+export function stepLabel(m: StepModel): string {
+  return m.width === undefined || m.width === 1 ? m.model : `${m.model} w${m.width}`;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/**
+ * A training step as the trainer runs it: forward in training mode, softmax
+ * cross-entropy, argmax read back, gradients of every trainable variable, Adam update.
+ * Returns `step()` (runs one, synchronously) and `dispose()`. Inputs are random.
+ */
+export function makeTrainStep(
+  m: StepModel,
+  batch: number,
+  seed = 1,
+): { step: () => void; dispose: () => void } {
+  const config = loadModelConfig(m.model);
+  const model = buildModel(tf, config, { seed, width: m.width ?? 1 });
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const adam = new Adam(vars);
+  const [h, w, c] = config.input;
+  const x = tf.randomUniform([batch, h, w, c], -2, 2, "float32", seed);
+  const labels = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => (i * 7 + seed) % config.classes),
+    "int32",
+  );
+  const y = tf.oneHot(labels, config.classes);
+  const step = () => {
+    const { value, grads } = tf.tidy(() =>
+      tf.variableGrads(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        tf.argMax(logits, 1).dataSync();
+        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      }, vars),
+    );
+    value.dataSync();
+    const gl = vars.map((v) => grads[v.name]!);
+    adam.apply(gl, 1e-3);
+    tf.dispose([value, ...gl]);
+  };
+  return {
+    step,
+    dispose: () => {
+      tf.dispose([x, labels, y]);
+      adam.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** ms per training step of a zoo model on the current backend (median of `steps`). */
+export function timeTrainSteps(m: StepModel, opts: StepTimingOptions): StepTiming {
+  const { step, dispose } = makeTrainStep(m, opts.batch, opts.seed);
+  try {
+    for (let i = 0; i < (opts.warmup ?? 1); i++) step();
+    const stepMs: number[] = [];
+    for (let i = 0; i < opts.steps; i++) {
+      const t0 = performance.now();
+      step();
+      stepMs.push(performance.now() - t0);
+    }
+    return {
+      label: stepLabel(m),
+      batch: opts.batch,
+      stepMs,
+      medianMs: median(stepMs),
+      minMs: Math.min(...stepMs),
+    };
+  } finally {
+    dispose();
+  }
+}
+
+/** Per-kernel self time over `steps` training steps (after one warm-up step). */
+export async function profileTrainSteps(
+  m: StepModel,
+  batch: number,
+  steps: number,
+  opts: { byShape?: boolean } = {},
+): Promise<KernelProfile> {
+  const { step, dispose } = makeTrainStep(m, batch);
+  try {
+    step();
+    return await profileKernels(
+      tf,
+      tf.getBackend(),
+      () => {
+        for (let i = 0; i < steps; i++) step();
+      },
+      opts,
+    );
+  } finally {
+    dispose();
+  }
+}
