@@ -4,9 +4,10 @@ import { Command, Option } from "commander";
 import type { MsbChoice } from "../layers/runner";
 import { loadPartiesConfig, ROLES, roleToParty } from "../runtime/config";
 import type { PartyIpcMessage } from "../runtime/local";
-import { runParty } from "../runtime/party";
+import { type CbnnOpen, runParty, type Truncation } from "../runtime/party";
 import { formatReport, progressPrinter } from "../runtime/report";
 import { netProfile } from "../transport/shaping";
+import { CBNN_OPEN_HELP, MSB_HELP, TRUNCATION_HELP } from "./help";
 
 const program = new Command()
   .name("pnpm party")
@@ -30,8 +31,20 @@ const program = new Command()
   .addOption(
     new Option(
       "--msb <protocol>",
-      "MSB protocol (data owner decides; others check): secure, or the paper's cbnn which LEAKS a bound on |x| (x = 0 is visible to a party)",
+      `${MSB_HELP} The data owner decides (default secure); the others check theirs when given.`,
     ).choices(["secure", "cbnn"]),
+  )
+  .addOption(
+    new Option("--cbnn-open <who>", `${CBNN_OPEN_HELP} Decided by the data owner.`).choices([
+      "helper",
+      "all",
+    ]),
+  )
+  .addOption(
+    new Option("--truncation <mode>", `${TRUNCATION_HELP} Decided by the data owner.`).choices([
+      "fast",
+      "exact",
+    ]),
   )
   .option("--timeout <s>", "fail the run when a peer is silent this long (overrides config)", (v) =>
     Number(v),
@@ -53,6 +66,8 @@ async function main(): Promise<void> {
     image?: string[];
     net: string;
     msb?: MsbChoice;
+    cbnnOpen?: CbnnOpen;
+    truncation?: Truncation;
     timeout?: number;
     json?: string;
     ipc?: boolean;
@@ -78,6 +93,8 @@ async function main(): Promise<void> {
       config,
       net: netProfile(o.net),
       msb: o.msb,
+      truncation: o.truncation,
+      cbnnOpen: o.cbnnOpen,
       exportDir: o.export,
       input:
         party === 0

@@ -1,12 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { isDatasetName } from "@cbnn/datasets";
-import { loadExport } from "@cbnn/shared";
 import { Command, Option } from "commander";
 import type { MsbChoice } from "../layers/runner";
 import { runLocalEval } from "../runtime/local";
+import type { CbnnOpen, Truncation } from "../runtime/party";
 import { formatReport, progressPrinter } from "../runtime/report";
 import { type NetName, netProfile } from "../transport/shaping";
 import { partyName } from "../transport/ws";
+import { CBNN_OPEN_HELP, MSB_HELP, TRUNCATION_HELP } from "./help";
 
 const program = new Command()
   .name("pnpm secure-eval")
@@ -27,14 +28,9 @@ const program = new Command()
       .choices(["none", "lan", "wan"])
       .default("none"),
   )
-  .addOption(
-    new Option(
-      "--msb <protocol>",
-      "MSB protocol: secure (default; boolean circuit) or cbnn (paper Alg. 3 with a bounded mask; LEAKS a bound on |x|, x = 0 is visible)",
-    )
-      .choices(["secure", "cbnn"])
-      .default("secure"),
-  )
+  .addOption(new Option("--msb <protocol>", MSB_HELP).choices(["secure", "cbnn"]).default("secure"))
+  .addOption(new Option("--cbnn-open <who>", CBNN_OPEN_HELP).choices(["helper", "all"]))
+  .addOption(new Option("--truncation <mode>", TRUNCATION_HELP).choices(["fast", "exact"]))
   .option("--parties <file>", "parties config to use instead of throwaway local certificates")
   .option("--timeout <s>", "per-receive timeout of every party, seconds", (v) => Number(v))
   .option("--json <file>", "write the report as JSON")
@@ -51,6 +47,8 @@ async function main(): Promise<void> {
     image?: string[];
     net: NetName;
     msb: MsbChoice;
+    cbnnOpen?: CbnnOpen;
+    truncation?: Truncation;
     parties?: string;
     timeout?: number;
     json?: string;
@@ -65,8 +63,6 @@ async function main(): Promise<void> {
     throw new Error("--batch must be a positive integer");
   if (o.timeout !== undefined && !(o.timeout > 0)) throw new Error("--timeout must be > 0 seconds");
   netProfile(o.net);
-  // A bad export fails here, before any process or connection.
-  await loadExport(o.export);
   const bar = progressPrinter(process.stderr);
   const report = await runLocalEval({
     exportDir: o.export,
@@ -77,6 +73,8 @@ async function main(): Promise<void> {
     image: o.image,
     net: o.net,
     msb: o.msb,
+    truncation: o.truncation,
+    cbnnOpen: o.cbnnOpen,
     partiesConfig: o.parties,
     timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
     onProgress: bar,

@@ -11,7 +11,8 @@ import {
 import { describe, expect, it } from "vitest";
 import { mnistNet1Random } from "../bench/protocols";
 import { secureMsbCost } from "../protocols/msb-secure";
-import { runSecureLocal } from "../testing/harness";
+import { makeParties, runSecureLocal } from "../testing/harness";
+import { prepareBatch, runBatch, setupSecureModel } from "./runner";
 
 function argmax(v: Int32Array, row: number, classes: number): number {
   let best = 0;
@@ -170,5 +171,68 @@ describe("runSecureInference", () => {
       2 * (512 + 1024) + fc3,
       2 * (512 + 1024) + fc3 + reveal,
     ]);
+  });
+
+  it("setup once, then batches: weights shared once, setup bytes independent of the batch count", async () => {
+    const { model, weights } = exportModel(randomDenseSignNet(3), {
+      source: { checkpoint: "test" },
+    });
+    const params = model.layers.reduce(
+      (a, l) => a + ("weights" in l ? l.weights.length + l.bias.length : 0),
+      0,
+    );
+    const images = randomImages(seededRandom(9), 5, model.input.shape);
+    images.fill(255, 0, 64);
+    const ref = Array.from(evaluateFixed(model, weights, images, 5));
+    const per = 64;
+    const run = async (batches: number[]) => {
+      const { ctxs } = makeParties();
+      return Promise.all(
+        ctxs.map(async (c) => {
+          const sm = await setupSecureModel(c, model, c.id === 1 ? weights : undefined, {
+            msb: "secure",
+          });
+          const logits: number[] = [];
+          const offline: number[] = [];
+          let done = 0;
+          for (const n of batches) {
+            const prep = await prepareBatch(c, sm, n);
+            const res = await runBatch(
+              c,
+              sm,
+              {
+                count: n,
+                images: c.id === 0 ? images.subarray(done * per, (done + n) * per) : undefined,
+              },
+              { prep },
+            );
+            // the material was made beforehand: the batch itself costs nothing offline
+            expect(res.offline!.bytesSent).toBe(0);
+            offline.push(prep.cost.bytesSent);
+            if (res.logits) logits.push(...res.logits);
+            done += n;
+            await expect(
+              runBatch(c, sm, { count: n, images: undefined }, { prep }),
+            ).rejects.toThrow(/used twice/);
+          }
+          return { setup: sm.setup, offline, logits, total: c.transport.stats().setup };
+        }),
+      );
+    };
+    const one = await run([5]);
+    const three = await run([2, 2, 1]);
+    expect(one[0].logits).toEqual(ref);
+    expect(three[0].logits).toEqual(ref);
+    // model setup: P1 sends one ring element per parameter, once, whatever the batch count
+    expect(one.map((r) => r.setup.bytesSent)).toEqual([0, 4 * params, 0]);
+    expect(three.map((r) => r.setup.bytesSent)).toEqual(one.map((r) => r.setup.bytesSent));
+    expect(three.map((r) => r.setup.rounds)).toEqual(one.map((r) => r.setup.rounds));
+    // what remains per batch is the offline material (daBits for sign -> dense), made per image
+    for (let p = 0; p < 3; p++) {
+      expect(one[p].offline[0]).toBeGreaterThan(0);
+      expect(one[p].total.bytesSent).toBe(one[p].setup.bytesSent + one[p].offline[0]);
+      const sum = three[p].offline.reduce((a, b) => a + b, 0);
+      expect(three[p].total.bytesSent).toBe(three[p].setup.bytesSent + sum);
+    }
   });
 });

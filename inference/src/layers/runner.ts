@@ -67,10 +67,16 @@ export interface SecureInferenceInputs {
 export interface SecureInferenceResult {
   /** count x classes logits (int32, the last layer's outFracBits): at P0 only. */
   logits: Int32Array | null;
-  /** This party's transport cost of the setup phase (weights, preprocessing) of this call. */
+  /**
+   * This party's transport cost of the setup phase of this call: model setup
+   * (weights, once per {@link setupSecureModel}) plus this batch's offline
+   * material ({@link prepareBatch}); `runBatch` alone reports the offline part.
+   */
   setup: PhaseStats;
   /** This party's transport cost of the online phase of this call. */
   online: PhaseStats;
+  /** The offline (input-independent, per-batch) part of `setup`. */
+  offline?: PhaseStats;
 }
 
 /** Share type of a tensor between layers. */
@@ -207,44 +213,99 @@ function phaseDelta(a: PhaseStats, b: PhaseStats): PhaseStats {
   };
 }
 
-/**
- * Runs an export under 3-party secure inference at one party (all three call
- * it concurrently with the same model, count and options).
- * Setup phase: the model owner shares all weights and biases (one round, one
- * ring element per parameter) and, for the cbnn MSB, the input-independent
- * preprocessing is made. Online phase: the data owner shares the raw pixels,
- * the layers run on shares (each tensor tracked as arithmetic or boolean
- * shares), and the logits are revealed to the data owner only.
- */
-export async function runSecureInference(
-  ctx: PartyContext,
-  model: ModelExport,
-  inputs: SecureInferenceInputs,
-  opts: SecureInferenceOptions = {},
-): Promise<SecureInferenceResult> {
-  const { count } = inputs;
-  if (!Number.isInteger(count) || count < 1)
-    throw new Error(`secure inference: count must be a positive integer, got ${count}`);
-  if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
+/** Component-wise sum of two phases' statistics. */
+export function sumPhaseStats(a: PhaseStats, b: PhaseStats): PhaseStats {
+  const links = [0, 1, 2].map((i) => ({
+    bytesSent: a.links[i].bytesSent + b.links[i].bytesSent,
+    bytesReceived: a.links[i].bytesReceived + b.links[i].bytesReceived,
+    messagesSent: a.links[i].messagesSent + b.links[i].messagesSent,
+    messagesReceived: a.links[i].messagesReceived + b.links[i].messagesReceived,
+  })) as PhaseStats["links"];
+  return {
+    links,
+    rounds: a.rounds + b.rounds,
+    bytesSent: a.bytesSent + b.bytesSent,
+    bytesReceived: a.bytesReceived + b.bytesReceived,
+    messagesSent: a.messagesSent + b.messagesSent,
+    messagesReceived: a.messagesReceived + b.messagesReceived,
+  };
+}
+
+function checkOptions(opts: SecureInferenceOptions): void {
   msbChoice(opts);
   if (opts.truncation !== undefined && opts.truncation !== "fast" && opts.truncation !== "exact")
     throw new Error(`unknown truncation "${opts.truncation as string}" (expected fast or exact)`);
+  if (opts.cbnnOpen !== undefined && opts.cbnnOpen !== "helper" && opts.cbnnOpen !== "all")
+    throw new Error(`unknown cbnn open "${opts.cbnnOpen as string}" (expected helper or all)`);
+  if (opts.maxpool !== undefined && opts.maxpool !== "or" && opts.maxpool !== "sum-sign")
+    throw new Error(`unknown maxpool "${opts.maxpool as string}" (expected or or sum-sign)`);
+}
+
+/**
+ * A model shared among the three parties: the result of the setup step
+ * ({@link setupSecureModel}), reused by every batch ({@link runBatch}).
+ * Holds this party's replicated shares of all weights and biases and the
+ * MSB protocol chosen per layer. Belongs to one party (`party`).
+ */
+export interface SecureModel {
+  readonly party: PartyContext["id"];
+  readonly model: ModelExport;
+  readonly opts: Readonly<SecureInferenceOptions>;
+  /** This party's transport cost of the model setup (weight sharing). */
+  readonly setup: PhaseStats;
+  /** Per layer: the MSB protocol it uses (sign, relu, sum-sign / max maxpool), else undefined. */
+  readonly msbs: readonly (MsbProtocol | undefined)[];
+  /** Per linear layer: this party's shares of its weights and bias. */
+  readonly params: ReadonlyMap<LinearLayer, { w: AShare; b: AShare }>;
+}
+
+/**
+ * Input-independent material of one batch of `count` images, made in the
+ * setup phase (offline) before the batch: daBits for bit tensors that reach a
+ * linear layer without a ring form, the MSB preprocessing (cbnn material;
+ * secure-MSB daBits where a sign feeds a linear layer) and, for exact
+ * truncation, the carry adder's daBits. Used once (fresh randomness).
+ */
+export interface BatchPrep {
+  readonly party: PartyContext["id"];
+  readonly count: number;
+  /** This party's transport cost of making it (setup phase). */
+  readonly cost: PhaseStats;
+  readonly msb: ReadonlyMap<Layer, MsbPrep>;
+  readonly b2a: ReadonlyMap<Layer, DaBits>;
+  readonly trunc: ReadonlyMap<Layer, MsbPrep>;
+  used: boolean;
+}
+
+/**
+ * Setup step, once per run: the model owner checks the export's proven
+ * bounds against its weights and shares all weights and biases (one message
+ * to one party, 1 round, one ring element per parameter; charged to the
+ * "setup" phase). The other parties pass `weights` undefined. All three call
+ * it concurrently with the same model and options.
+ */
+export async function setupSecureModel(
+  ctx: PartyContext,
+  model: ModelExport,
+  weights: Int32Array | undefined,
+  opts: SecureInferenceOptions = {},
+): Promise<SecureModel> {
+  if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
+  checkOptions(opts);
   const msbs = model.layers.map((l, li) =>
     msbCount(l, opts) > 0 || (l.kind === "maxpool" && poolMode(l, opts) === "max")
       ? msbFor(model, li, opts)
       : undefined,
   );
   const t = ctx.transport;
-  const start = t.stats();
-
-  // ---- setup: weights and biases from the model owner, in one message ----
   t.setPhase("setup");
+  const start = t.stats();
   const linears = model.layers.filter(isLinear);
   let total = 0;
   for (const l of linears) total += l.weights.length + l.bias.length;
   let params: Uint32Array | null = null;
   if (ctx.id === MODEL_OWNER) {
-    const w = inputs.weights;
+    const w = weights;
     if (!w) throw new Error(`party ${ctx.id} (model owner): weights are required`);
     // the MSBs are sized by the recorded bounds: the model owner proves them on its weights
     checkOutBounds(model, w, "model");
@@ -267,47 +328,123 @@ export async function runSecureInference(
   }
   const shared = await shareInput(ctx, MODEL_OWNER, params, total);
   const layerParams = new Map<LinearLayer, { w: AShare; b: AShare }>();
-  {
-    let o = 0;
-    for (const l of linears) {
-      const w = aSlice(shared, o, l.weights.length);
-      o += l.weights.length;
-      const b = aSlice(shared, o, l.bias.length);
-      o += l.bias.length;
-      layerParams.set(l, { w, b });
-    }
+  let o = 0;
+  for (const l of linears) {
+    const w = aSlice(shared, o, l.weights.length);
+    o += l.weights.length;
+    const b = aSlice(shared, o, l.bias.length);
+    o += l.bias.length;
+    layerParams.set(l, { w, b });
   }
+  return {
+    party: ctx.id,
+    model,
+    opts: { ...opts },
+    setup: phaseDelta(start.setup, t.stats().setup),
+    msbs,
+    params: layerParams,
+  };
+}
+
+/**
+ * Offline step, once per batch of `count` images (see {@link BatchPrep}):
+ * charged to the "setup" phase. Rounds: up to 2 (cbnn material), 1 for daBits,
+ * 0 when the model needs none (e.g. a Sign net whose signs all feed OR
+ * maxpools that feed nothing linear).
+ */
+export async function prepareBatch(
+  ctx: PartyContext,
+  sm: SecureModel,
+  count: number,
+): Promise<BatchPrep> {
+  if (sm.party !== ctx.id)
+    throw new Error(`party ${ctx.id}: the shared model belongs to party ${sm.party}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`secure inference: count must be a positive integer, got ${count}`);
+  const { model, opts, msbs } = sm;
+  const t = ctx.transport;
+  t.setPhase("setup");
+  const start = t.stats();
   const preps = new Map<Layer, MsbPrep>();
   const b2aPreps = new Map<Layer, DaBits>();
   const truncPreps = new Map<Layer, MsbPrep>();
-  {
-    // which tensors reach a linear layer as bits without a ring form (-> daBits b2a)
-    let bitsOnly = false;
-    for (let li = 0; li < model.layers.length; li++) {
-      const l = model.layers[li];
-      if (isLinear(l) && bitsOnly) b2aPreps.set(l, await makeDaBits(ctx, size(l.inShape) * count));
-      if (isLinear(l) && l.outShift > 0 && opts.truncation === "exact") {
-        const n = size(l.outShape) * count;
-        truncPreps.set(l, await secureMsbFor(l.outShift).prepare(ctx, n, { arith: true }));
-      }
-      const m = msbCount(l, opts) * count;
-      const p = msbs[li];
-      const next = model.layers[li + 1];
-      const wantArith =
-        l.kind === "sign" &&
-        next !== undefined &&
-        !(next.kind === "maxpool" && poolMode(next, opts) === "or");
-      if (m > 0 && p && (p.name === "cbnn" || wantArith))
-        preps.set(l, await p.prepare(ctx, m, { arith: wantArith }));
-      if (isLinear(l) || l.kind === "relu") bitsOnly = false;
-      else if (l.kind === "sign") bitsOnly = !(p?.name === "cbnn" || wantArith);
-      else if (l.kind === "maxpool") bitsOnly = poolMode(l, opts) !== "max";
+  // which tensors reach a linear layer as bits without a ring form (-> daBits b2a)
+  let bitsOnly = false;
+  for (let li = 0; li < model.layers.length; li++) {
+    const l = model.layers[li];
+    if (isLinear(l) && bitsOnly) b2aPreps.set(l, await makeDaBits(ctx, size(l.inShape) * count));
+    if (isLinear(l) && l.outShift > 0 && opts.truncation === "exact") {
+      const n = size(l.outShape) * count;
+      truncPreps.set(l, await secureMsbFor(l.outShift).prepare(ctx, n, { arith: true }));
     }
+    const m = msbCount(l, opts) * count;
+    const p = msbs[li];
+    const next = model.layers[li + 1];
+    const wantArith =
+      l.kind === "sign" &&
+      next !== undefined &&
+      !(next.kind === "maxpool" && poolMode(next, opts) === "or");
+    if (m > 0 && p && (p.name === "cbnn" || wantArith))
+      preps.set(l, await p.prepare(ctx, m, { arith: wantArith }));
+    if (isLinear(l) || l.kind === "relu") bitsOnly = false;
+    else if (l.kind === "sign") bitsOnly = !(p?.name === "cbnn" || wantArith);
+    else if (l.kind === "maxpool") bitsOnly = poolMode(l, opts) !== "max";
   }
-  const afterSetup = t.stats();
+  return {
+    party: ctx.id,
+    count,
+    cost: phaseDelta(start.setup, t.stats().setup),
+    msb: preps,
+    b2a: b2aPreps,
+    trunc: truncPreps,
+    used: false,
+  };
+}
 
-  // ---- online ----
+export interface RunBatchOptions {
+  /** This batch's offline material from {@link prepareBatch}; made here (setup phase) when absent. */
+  prep?: BatchPrep;
+  /** Progress per layer; overrides the model's `opts.onLayer` for this batch. */
+  onLayer?: (index: number, layer: Layer) => void;
+}
+
+/**
+ * Online step, once per batch: the data owner shares the raw pixels, the
+ * layers run on shares (each tensor tracked as arithmetic, boolean or 3-of-3
+ * shares), and the logits are revealed to the data owner only. The weights
+ * come from `sm` (shared once at setup). `result.setup` and `result.offline`
+ * are this batch's offline cost (zero when `prep` was made beforehand).
+ */
+export async function runBatch(
+  ctx: PartyContext,
+  sm: SecureModel,
+  inputs: Omit<SecureInferenceInputs, "weights">,
+  runOpts: RunBatchOptions = {},
+): Promise<SecureInferenceResult> {
+  const { count } = inputs;
+  if (sm.party !== ctx.id)
+    throw new Error(`party ${ctx.id}: the shared model belongs to party ${sm.party}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`secure inference: count must be a positive integer, got ${count}`);
+  const { model, opts, msbs } = sm;
+  const t = ctx.transport;
+  const before = t.stats();
+  let prep = runOpts.prep;
+  if (prep) {
+    if (prep.party !== ctx.id)
+      throw new Error(`party ${ctx.id}: batch material belongs to party ${prep.party}`);
+    if (prep.count !== count)
+      throw new Error(`batch material for ${prep.count} images, batch has ${count}`);
+    if (prep.used) throw new Error("batch material used twice (its randomness must be fresh)");
+  } else {
+    prep = await prepareBatch(ctx, sm, count);
+  }
+  prep.used = true;
+  const offline = phaseDelta(before.setup, t.stats().setup);
+  const onLayer = runOpts.onLayer ?? opts.onLayer;
+
   t.setPhase("online");
+  const start = t.stats();
   const inSize = size(model.input.shape) * count;
   let pixels: Uint32Array | null = null;
   if (ctx.id === DATA_OWNER) {
@@ -328,8 +465,9 @@ export async function runSecureInference(
       case "conv2d":
       case "depthwise2d":
       case "pointwise2d": {
-        const p = layerParams.get(l)!;
-        const d = b2aPreps.get(l);
+        const p = sm.params.get(l);
+        if (!p) throw new Error(`layer ${l.name}: not in the shared model`);
+        const d = prep.b2a.get(l);
         const x: AShare =
           d && cur.kind === "B" && !cur.arith
             ? await b2aDaBits(ctx, cur.x, d)
@@ -344,7 +482,7 @@ export async function runSecureInference(
         if (l.outShift > 0) {
           y =
             opts.truncation === "exact"
-              ? await truncateExact(ctx, y, l.outShift, truncPreps.get(l))
+              ? await truncateExact(ctx, y, l.outShift, prep.trunc.get(l))
               : await truncate(ctx, y, l.outShift);
         }
         cur = { kind: "A", x: y };
@@ -354,13 +492,16 @@ export async function runSecureInference(
         const m = msbs[li]!;
         const s: { bits: BShare; arith?: AShare } =
           cur.kind === "Z" && m.extract3
-            ? await signBits3(ctx, m, cur.z, preps.get(l))
-            : await signBits(ctx, m, await toArith(ctx, cur), preps.get(l));
+            ? await signBits3(ctx, m, cur.z, prep.msb.get(l))
+            : await signBits(ctx, m, await toArith(ctx, cur), prep.msb.get(l));
         cur = { kind: "B", x: s.bits, arith: s.arith };
         break;
       }
       case "relu":
-        cur = { kind: "A", x: await relu(ctx, msbs[li]!, await toArith(ctx, cur), preps.get(l)) };
+        cur = {
+          kind: "A",
+          x: await relu(ctx, msbs[li]!, await toArith(ctx, cur), prep.msb.get(l)),
+        };
         break;
       case "maxpool": {
         const g: PoolGeometry = {
@@ -377,7 +518,7 @@ export async function runSecureInference(
         } else if (mode === "sum-sign") {
           cur = {
             kind: "B",
-            x: await maxpoolSumSign(ctx, await toArith(ctx, cur), g, msbs[li]!, preps.get(l)),
+            x: await maxpoolSumSign(ctx, await toArith(ctx, cur), g, msbs[li]!, prep.msb.get(l)),
           };
         } else {
           cur = { kind: "A", x: await maxpoolMax(ctx, await toArith(ctx, cur), g, msbs[li]!) };
@@ -385,13 +526,36 @@ export async function runSecureInference(
         break;
       }
     }
-    opts.onLayer?.(li, l);
+    onLayer?.(li, l);
   }
   const out = await revealTo(ctx, DATA_OWNER, await toArith(ctx, cur));
   const end = t.stats();
   return {
     logits: out ? new Int32Array(out.buffer, out.byteOffset, out.length) : null,
-    setup: phaseDelta(start.setup, afterSetup.setup),
+    setup: offline,
     online: phaseDelta(start.online, end.online),
+    offline,
   };
+}
+
+/**
+ * Runs an export under 3-party secure inference at one party (all three call
+ * it concurrently with the same model, count and options): setup
+ * ({@link setupSecureModel}: weights shared by the model owner), this batch's
+ * offline material ({@link prepareBatch}) and the online step
+ * ({@link runBatch}). For several batches, call `setupSecureModel` once and
+ * `runBatch` per batch instead (the weights are then shared once).
+ */
+export async function runSecureInference(
+  ctx: PartyContext,
+  model: ModelExport,
+  inputs: SecureInferenceInputs,
+  opts: SecureInferenceOptions = {},
+): Promise<SecureInferenceResult> {
+  const { count } = inputs;
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`secure inference: count must be a positive integer, got ${count}`);
+  const sm = await setupSecureModel(ctx, model, inputs.weights, opts);
+  const res = await runBatch(ctx, sm, inputs);
+  return { ...res, setup: sumPhaseStats(sm.setup, res.offline ?? res.setup) };
 }

@@ -4,13 +4,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isDatasetName, loadDataset, loadImageForModel } from "@cbnn/datasets";
+import { loadExport } from "@cbnn/shared";
 import type { MsbChoice } from "../layers/runner";
 import type { NetName } from "../transport/shaping";
 import type { PartyId } from "../transport/types";
 import { partyName } from "../transport/ws";
 import { loadPartiesConfig, ROLES } from "./config";
 import { generateKeys, type KeyFiles } from "./keys";
-import type { EvalReport } from "./party";
+import type { CbnnOpen, EvalReport, Truncation } from "./party";
 
 /** Ports the OS says are free now on `host` (bound to port 0, then released). */
 export async function freePorts(n: number, host = "127.0.0.1"): Promise<number[]> {
@@ -65,6 +67,10 @@ export interface LocalEvalOptions {
   batch?: number;
   net?: NetName;
   msb?: MsbChoice;
+  /** Truncation of ReLU nets: "fast" (default) or "exact" (logits equal evaluateFixed). */
+  truncation?: Truncation;
+  /** cbnn MSB only: who opens the masked value, "helper" (default) or "all" (the paper's). */
+  cbnnOpen?: CbnnOpen;
   /** Use this parties config (its certificates and ports) instead of throwaway ones. */
   partiesConfig?: string;
   /** Receive timeout for every party (ms); default: the config's or 60 s. */
@@ -74,6 +80,40 @@ export interface LocalEvalOptions {
   onProgress?: (done: number, total: number) => void;
   /** Tests: called with the child processes once they are started. */
   onStarted?: (children: ChildProcess[]) => void;
+}
+
+/**
+ * Checks what would make a party fail at its start, before any process is
+ * started (a party failing before it connects would leave the others dialing
+ * until their connect timeout): options, the export, image files (decoded to
+ * the model's input shape) or the dataset cache and its image shape.
+ */
+export async function preflightLocalEval(opts: LocalEvalOptions): Promise<void> {
+  if (opts.msb !== undefined && opts.msb !== "secure" && opts.msb !== "cbnn")
+    throw new Error(`msb: unknown MSB protocol "${opts.msb as string}" (expected secure or cbnn)`);
+  if (opts.truncation !== undefined && opts.truncation !== "fast" && opts.truncation !== "exact")
+    throw new Error(`truncation: unknown "${opts.truncation as string}" (expected fast or exact)`);
+  if (opts.cbnnOpen !== undefined) {
+    if (opts.cbnnOpen !== "helper" && opts.cbnnOpen !== "all")
+      throw new Error(`cbnn open: unknown "${opts.cbnnOpen as string}" (expected helper or all)`);
+    if (opts.msb !== "cbnn") throw new Error("--cbnn-open applies to --msb cbnn only");
+  }
+  if (opts.image !== undefined && opts.limit !== undefined)
+    throw new Error("give --image or --limit (a dataset), not both");
+  const { model } = await loadExport(opts.exportDir);
+  const shape = model.input.shape;
+  if (opts.image) {
+    if (opts.image.length === 0) throw new Error("--image needs at least one file");
+    for (const f of opts.image) await loadImageForModel(f, { shape });
+    return;
+  }
+  const name = opts.dataset ?? "mnist";
+  if (!isDatasetName(name)) throw new Error(`--dataset: unknown dataset "${name}"`);
+  const ds = await loadDataset(name, opts.split ?? "test", { limit: 1 });
+  if (ds.shape.join("x") !== shape.join("x"))
+    throw new Error(
+      `${opts.exportDir}: model ${model.name} takes ${shape.join("x")} images, dataset ${name} has ${ds.shape.join("x")}`,
+    );
 }
 
 /** Messages a party child sends its parent over the IPC channel. */
@@ -110,6 +150,7 @@ export class LocalEvalError extends Error {
  * party still running `grace` ms after another failed is killed.
  */
 export async function runLocalEval(opts: LocalEvalOptions): Promise<EvalReport> {
+  await preflightLocalEval(opts);
   const tmp = mkdtempSync(join(tmpdir(), "cbnn-secure-eval-"));
   try {
     let configFile: string;
@@ -122,6 +163,8 @@ export async function runLocalEval(opts: LocalEvalOptions): Promise<EvalReport> 
     }
     const common = ["--config", configFile, "--net", opts.net ?? "none", "--ipc"];
     if (opts.msb) common.push("--msb", opts.msb);
+    if (opts.truncation) common.push("--truncation", opts.truncation);
+    if (opts.cbnnOpen) common.push("--cbnn-open", opts.cbnnOpen);
     if (opts.timeoutMs !== undefined) common.push("--timeout", String(opts.timeoutMs / 1000));
     const args: string[][] = [
       [...common, "--role", ROLES[0]],

@@ -10,6 +10,7 @@ import {
   type ModelExport,
   randomDenseSignNet,
   randomImages,
+  randomReluNet,
   saveExport,
   seededRandom,
 } from "@cbnn/shared";
@@ -79,7 +80,14 @@ async function threeParties(
   images: Uint8Array,
   count: number,
   batch: number,
-  extra: { msb?: "secure" | "cbnn" } = {},
+  extra: {
+    msb?: "secure" | "cbnn";
+    truncation?: "fast" | "exact";
+    cbnnOpen?: "helper" | "all";
+    exportDir?: string;
+    /** Options given to P1 and P2 (they must agree with P0's). */
+    others?: { truncation?: "fast" | "exact" };
+  } = {},
 ): Promise<PartyResult[]> {
   const ports = await freePorts(3);
   const cfgFile = writeLocalConfig(join(dir, `cfg-${ports[0]}.json`), keys, ports, {
@@ -88,9 +96,16 @@ async function threeParties(
   });
   const config = loadPartiesConfig(cfgFile);
   return Promise.all([
-    runParty({ party: 0, config, msb: extra.msb, input: { raw: { images, count }, batch } }),
-    runParty({ party: 1, config, exportDir }),
-    runParty({ party: 2, config }),
+    runParty({
+      party: 0,
+      config,
+      msb: extra.msb,
+      truncation: extra.truncation,
+      cbnnOpen: extra.cbnnOpen,
+      input: { raw: { images, count }, batch },
+    }),
+    runParty({ party: 1, config, exportDir: extra.exportDir ?? exportDir, ...extra.others }),
+    runParty({ party: 2, config, ...extra.others }),
   ]);
 }
 
@@ -115,13 +130,82 @@ describe("runParty: three parties over mutual-TLS WebSockets (one process)", () 
       for (const p of r0.report.parties) expect(p.online.bytesSent).toBeGreaterThan(0);
       expect(r0.report.parties[1].setup.bytesSent).toBeGreaterThan(0);
       expect(r0.report.onlineRoundsPerBatch).toBeGreaterThan(0);
+      // weights shared once: the model setup of 3 batches equals that of 1 batch
+      const one = (await threeParties(images, count, count, { msb }))[0];
+      if (one.kind !== "report") return;
+      expect(one.report.batches).toBe(1);
+      expect(one.report.logits).toEqual(expected);
+      const params = model.layers.reduce(
+        (a, l) => a + ("weights" in l ? l.weights.length + l.bias.length : 0),
+        0,
+      );
+      const modelBytes = (r: typeof one.report) => r.parties.map((p) => p.modelSetup!.bytesSent);
+      expect(modelBytes(one.report)).toEqual([0, 4 * params, 0]);
+      expect(modelBytes(r0.report)).toEqual(modelBytes(one.report));
+      // the rest of setup (hello, seeds) is the same too, but for the data owner's plan,
+      // which lists the batch sizes ("[5]" vs "[2,2,1]", sent to P1 and P2);
+      // the offline material is made per batch, in proportion to the images
+      for (let p = 0; p < 3; p++) {
+        const [a, b] = [one.report.parties[p], r0.report.parties[p]];
+        const plan = p === 0 ? 2 * ("[2,2,1]".length - "[5]".length) : 0;
+        expect(b.setup.bytesSent - b.offline!.bytesSent).toBe(
+          a.setup.bytesSent - a.offline!.bytesSent + plan,
+        );
+        expect(a.offline!.bytesSent).toBeGreaterThan(0);
+      }
     }
+  }, 60_000);
+
+  it("ReLU net: --truncation exact gives evaluateFixed's logits; the others must agree", async () => {
+    const r = seededRandom(21);
+    const fm = randomReluNet(22);
+    const relu = exportModel(fm, {
+      source: { checkpoint: "test" },
+      calibration: { images: randomImages(r, 16, fm.input.shape), count: 16 },
+    });
+    const reluDir = join(dir, "export-relu");
+    await saveExport(reluDir, relu.model, relu.weights);
+    const count = 4;
+    const images = randomImages(r, count, fm.input.shape);
+    const results = await threeParties(images, count, 2, {
+      truncation: "exact",
+      exportDir: reluDir,
+      others: { truncation: "exact" },
+    });
+    const r0 = results[0];
+    if (r0.kind !== "report") throw new Error("expected a report");
+    expect(r0.report.truncation).toBe("exact");
+    expect(r0.report.logits).toEqual(
+      Array.from(evaluateFixed(relu.model, relu.weights, images, count)),
+    );
+    // a helper started with another truncation refuses to run, and everyone stops
+    await expect(
+      threeParties(images, count, 2, {
+        exportDir: reluDir,
+        others: { truncation: "exact" },
+      }),
+    ).rejects.toThrow(/--truncation/);
   }, 60_000);
 
   it("runs the opt-in cbnn MSB when the data owner asks for it", async () => {
     const images = randomImages(seededRandom(5), 1, [8, 8, 1]);
-    const results = await threeParties(images, 1, 1, { msb: "cbnn" });
-    expect(results[0].kind === "report" && results[0].report.msb).toBe("cbnn");
+    const expected = Array.from(evaluateFixed(model, weights, images, 1));
+    for (const cbnnOpen of ["helper", "all"] as const) {
+      const results = await threeParties(images, 1, 1, { msb: "cbnn", cbnnOpen });
+      const r0 = results[0];
+      if (r0.kind !== "report") throw new Error("expected a report");
+      expect(r0.report.msb).toBe("cbnn");
+      expect(r0.report.cbnnOpen).toBe(cbnnOpen);
+      expect(r0.report.logits).toEqual(expected);
+    }
+    await expect(
+      runParty({
+        party: 0,
+        config: loadPartiesConfig(writeLocalConfig(join(dir, "cfg-open.json"), keys, [1, 2, 3])),
+        cbnnOpen: "all",
+        input: { raw: { images, count: 1 } },
+      }),
+    ).rejects.toThrow(/--cbnn-open applies to --msb cbnn only/);
   }, 60_000);
 
   it("fails before any connection on missing certificates, a bad export, a port in use", async () => {
@@ -169,6 +253,23 @@ describe("secure-eval: three party processes", () => {
     expect(report.predictedClasses).toHaveLength(2);
     expect(report.predictedClasses![0]).toBe(model.classes[report.predictions[0]]);
   }, 60_000);
+
+  it("refuses bad input before starting any process, naming the file", async () => {
+    const t0 = Date.now();
+    await expect(
+      runLocalEval({ exportDir, image: [join(dir, "no-such.png")], timeoutMs: 20_000 }),
+    ).rejects.toThrow(/no-such\.png: image file not found/);
+    const junk = join(dir, "junk.png");
+    writeFileSync(junk, "not an image");
+    await expect(runLocalEval({ exportDir, image: [junk] })).rejects.toThrow(
+      /junk\.png: cannot read image/,
+    );
+    await expect(
+      runLocalEval({ exportDir, image: [junk], msb: "secure", cbnnOpen: "all" }),
+    ).rejects.toThrow(/--cbnn-open applies to --msb cbnn only/);
+    // no party was started, so nobody waited for a connect timeout
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
 
   it("killing a party mid-run stops the others within the timeout, naming the peer and step", async () => {
     const files: string[] = [];

@@ -2,7 +2,14 @@ import { existsSync } from "node:fs";
 import { type DatasetName, loadDataset, loadImageForModel, type Split } from "@cbnn/datasets";
 import { accuracy, argmaxRows, loadExport, type ModelExport } from "@cbnn/shared";
 import { PartyContext } from "../context";
-import { type MsbChoice, runSecureInference } from "../layers/runner";
+import {
+  type MsbChoice,
+  prepareBatch,
+  runBatch,
+  type SecureInferenceOptions,
+  setupSecureModel,
+  sumPhaseStats,
+} from "../layers/runner";
 import { setupPrfRandomness } from "../randomness/prf";
 import { NET_PROFILES, type NetProfile } from "../transport/shaping";
 import type { PartyId, PhaseStats } from "../transport/types";
@@ -23,9 +30,12 @@ import { partyCommonName, partyFromCommonName } from "./keys";
  *     the weights) to P0 and P2; P0 sends the plan (batch sizes, MSB
  *     protocol). P0 checks its input shape against the model.
  *  3. "seed setup": pairwise AES-CTR seeds over the authenticated links;
- *  4. per batch: `runSecureInference` (weights shared by P1 at the start of
- *     each call, charged to "setup"; the batch itself to "online");
- *  5. "report": P1 and P2 send their counters to P0 (after they were read,
+ *  4. "weight sharing" (setup phase, once per run): `setupSecureModel`, P1
+ *     shares all weights and biases;
+ *  5. per batch: "offline material" (`prepareBatch`, charged to "setup":
+ *     input-independent daBits / cbnn material for this batch's images), then
+ *     the batch itself (`runBatch`, "online");
+ *  6. "report": P1 and P2 send their counters to P0 (after they were read,
  *     so this message is not in the numbers); orderly close.
  */
 
@@ -46,6 +56,10 @@ export interface PartyRunOptions {
   net?: NetProfile;
   /** MSB protocol: decided by the data owner; the others check theirs when given. */
   msb?: MsbChoice;
+  /** Truncation of ReLU nets ("fast" default, "exact"): decided by the data owner, like `msb`. */
+  truncation?: Truncation;
+  /** Who opens the cbnn MSB's masked value ("helper" default, "all"): decided by the data owner. */
+  cbnnOpen?: CbnnOpen;
   /** Model owner: the export directory. */
   exportDir?: string;
   /** Data owner: what to classify. */
@@ -57,14 +71,24 @@ export interface PartyRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export type Truncation = NonNullable<SecureInferenceOptions["truncation"]>;
+export type CbnnOpen = NonNullable<SecureInferenceOptions["cbnnOpen"]>;
+
 export interface PartyCost {
   party: PartyId;
   name: string;
+  /** Everything before the inputs: hello, seeds, model setup and every batch's offline material. */
   setup: PhaseStats;
   online: PhaseStats;
+  /** The weight sharing (once per run; independent of the number of batches). */
+  modelSetup?: PhaseStats;
+  /** The per-batch offline material (daBits, cbnn material), summed over batches. */
+  offline?: PhaseStats;
   /** Wall time this party spent in each phase, ms. */
   setupMs: number;
   onlineMs: number;
+  /** Wall time making the per-batch offline material (part of setupMs), ms. */
+  offlineMs?: number;
   /** Connections from strangers refused during the run. */
   refused: number;
 }
@@ -72,6 +96,10 @@ export interface PartyCost {
 export interface EvalReport {
   model: string;
   msb: MsbChoice;
+  /** Truncation of ReLU nets (no effect on Sign nets). */
+  truncation?: Truncation;
+  /** Who opened the cbnn MSB's masked value (msb "cbnn" only). */
+  cbnnOpen?: CbnnOpen;
   net: string;
   /** One-way latency and bandwidth the links were shaped to. */
   latencyMs: number;
@@ -109,6 +137,8 @@ export type PartyResult =
 interface Plan {
   counts: number[];
   msb: MsbChoice;
+  truncation: Truncation;
+  cbnnOpen: CbnnOpen;
 }
 
 const enc = new TextEncoder();
@@ -167,6 +197,18 @@ export async function runParty(opts: PartyRunOptions): Promise<PartyResult> {
   const name = partyName(me);
 
   // ---- local checks, before any connection ----
+  if (opts.msb !== undefined && opts.msb !== "secure" && opts.msb !== "cbnn")
+    throw new Error(`${name}: unknown --msb "${opts.msb as string}" (expected secure or cbnn)`);
+  if (opts.truncation !== undefined && opts.truncation !== "fast" && opts.truncation !== "exact")
+    throw new Error(
+      `${name}: unknown --truncation "${opts.truncation as string}" (expected fast or exact)`,
+    );
+  if (opts.cbnnOpen !== undefined && opts.cbnnOpen !== "helper" && opts.cbnnOpen !== "all")
+    throw new Error(
+      `${name}: unknown --cbnn-open "${opts.cbnnOpen as string}" (expected helper or all)`,
+    );
+  if (me === 0 && opts.cbnnOpen !== undefined && opts.msb !== "cbnn")
+    throw new Error(`${name}: --cbnn-open applies to --msb cbnn only`);
   const tls = readTlsMaterial(cfg, me);
   let exported: { model: ModelExport; weights: Int32Array } | null = null;
   let images: Uint8Array | null = null;
@@ -245,6 +287,8 @@ export async function runParty(opts: PartyRunOptions): Promise<PartyResult> {
       batch,
       image: input?.image ?? null,
       msb: opts.msb,
+      truncation: opts.truncation,
+      cbnnOpen: opts.cbnnOpen,
       net,
       onProgress: opts.onProgress,
       refused: () => links.refused,
@@ -268,6 +312,8 @@ interface SessionState {
   batch: number;
   image: string[] | null;
   msb?: MsbChoice;
+  truncation?: Truncation;
+  cbnnOpen?: CbnnOpen;
   net: NetProfile;
   onProgress?: (done: number, total: number) => void;
   refused: () => number;
@@ -287,7 +333,12 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
     model = s.exported!.model;
   }
   if (me === 0) {
-    plan = { counts: splitBatches(s.count, s.batch), msb: s.msb ?? "secure" };
+    plan = {
+      counts: splitBatches(s.count, s.batch),
+      msb: s.msb ?? "secure",
+      truncation: s.truncation ?? "fast",
+      cbnnOpen: s.cbnnOpen ?? "helper",
+    };
     sendJson(t, 1, plan);
     sendJson(t, 2, plan);
   }
@@ -297,14 +348,23 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
     if (
       !Array.isArray(p?.counts) ||
       !p.counts.every((c) => Number.isInteger(c) && c > 0) ||
-      (p.msb !== "secure" && p.msb !== "cbnn")
+      (p.msb !== "secure" && p.msb !== "cbnn") ||
+      (p.truncation !== "fast" && p.truncation !== "exact") ||
+      (p.cbnnOpen !== "helper" && p.cbnnOpen !== "all")
     ) {
       throw t.fail("malformed plan from P0 (data owner)", 0);
     }
-    if (s.msb !== undefined && s.msb !== p.msb) {
-      throw new Error(
-        `${name}: --msb ${s.msb} given here but the data owner runs --msb ${p.msb}; the parties must agree`,
-      );
+    const agree = [
+      ["--msb", s.msb, p.msb],
+      ["--truncation", s.truncation, p.truncation],
+      ["--cbnn-open", s.cbnnOpen, p.cbnnOpen],
+    ] as const;
+    for (const [flag, mine, theirs] of agree) {
+      if (mine !== undefined && mine !== theirs) {
+        throw new Error(
+          `${name}: ${flag} ${mine} given here but the data owner runs ${flag} ${theirs}; the parties must agree`,
+        );
+      }
     }
     plan = p;
   }
@@ -336,6 +396,16 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
   const rand = await setupPrfRandomness(t);
   const ctx = new PartyContext(me, t, rand);
 
+  // ---- model setup, once: P1 shares the weights ----
+  t.step = "weight sharing";
+  const sm = await setupSecureModel(ctx, model, me === 1 ? s.exported!.weights : undefined, {
+    msb: plan.msb,
+    truncation: plan.truncation,
+    cbnnOpen: plan.cbnnOpen,
+  });
+  let offline: PhaseStats | null = null;
+  let offlineMs = 0;
+
   // ---- batches ----
   const total = plan.counts.reduce((a, b) => a + b, 0);
   const classes = model.classes.length;
@@ -346,14 +416,18 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
   for (let b = 0; b < plan.counts.length; b++) {
     const n = plan.counts[b];
     const where = `batch ${b + 1}/${plan.counts.length}`;
-    t.step = `${where}, weight sharing`;
+    t.step = `${where}, offline material`;
+    const p0 = performance.now();
+    const prep = await prepareBatch(ctx, sm, n);
+    offlineMs += performance.now() - p0;
+    offline = offline ? sumPhaseStats(offline, prep.cost) : prep.cost;
+    t.step = `${where}, layer 1 ${model.layers[0].name} (${model.layers[0].kind})`;
     const before = t.stats().online.rounds;
-    const res = await runSecureInference(
+    const res = await runBatch(
       ctx,
-      model,
+      sm,
       {
         count: n,
-        weights: me === 1 ? s.exported!.weights : undefined,
         images:
           me === 0
             ? images!.subarray(
@@ -363,13 +437,12 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
             : undefined,
       },
       {
-        msb: plan.msb,
-        onLayer: (i, l) => {
+        prep,
+        onLayer: (i) => {
           const next = model.layers[i + 1];
           t.step = next
             ? `${where}, layer ${i + 2} ${next.name} (${next.kind})`
             : `${where}, output`;
-          void l;
         },
       },
     );
@@ -393,8 +466,11 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
     name,
     setup: stats.setup,
     online: stats.online,
+    modelSetup: sm.setup,
+    offline: offline ?? undefined,
     setupMs: ms.setup,
     onlineMs: ms.online,
+    offlineMs,
     refused: s.refused(),
   };
   t.step = "report";
@@ -417,6 +493,8 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
     report: {
       model: model.name,
       msb: plan.msb,
+      truncation: plan.truncation,
+      cbnnOpen: plan.msb === "cbnn" ? plan.cbnnOpen : undefined,
       net: s.net.name,
       latencyMs: s.net.latencyMs,
       bandwidthMBps: s.net.bytesPerSec / 1e6,

@@ -32,7 +32,7 @@ export function progressPrinter(stream: NodeJS.WriteStream): (done: number, tota
 export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
   lines.push(
-    `model ${r.model}: ${r.count} image(s) in ${r.batches} batch(es) of up to ${r.batch}; MSB protocol: ${r.msb}${r.msb === "cbnn" ? " (paper Alg. 3, leaks |x| bounds: see docs/parties.md)" : " (boolean-circuit MSB)"}`,
+    `model ${r.model}: ${r.count} image(s) in ${r.batches} batch(es) of up to ${r.batch}; MSB protocol: ${r.msb}${r.msb === "cbnn" ? ` (paper Alg. 3, u opened to ${r.cbnnOpen === "all" ? "all parties" : "the helper"}; leaks |x| bounds: see docs/protocols.md)` : " (boolean-circuit MSB)"}${r.truncation ? `; truncation: ${r.truncation}` : ""}`,
   );
   lines.push(
     `network: ${r.net}${r.net === "none" ? " (no shaping, loopback)" : ` (${r.latencyMs} ms one-way latency, ${r.bandwidthMBps} MB/s per link)`}`,
@@ -54,16 +54,36 @@ export function formatReport(r: EvalReport): string {
   lines.push(
     `rounds (data owner): ${r.onlineRoundsPerBatch} online per batch, ${r.onlineRounds} online in all, ${r.setupRounds} setup`,
   );
-  lines.push("traffic (MB sent = 10^6 bytes, as counted by the transport):");
-  lines.push("  party               setup sent   online sent   online recv   online s");
+  lines.push(
+    "traffic (MB sent = 10^6 bytes, as counted by the transport; setup = hello + seeds + model + offline):",
+  );
+  lines.push(
+    "  party               setup sent  (model  offline)   online sent   online recv   online s",
+  );
+  const mb = (x: number | undefined, w: number) =>
+    (x === undefined ? "-" : (x / MB).toFixed(3)).padStart(w);
   for (const p of r.parties) {
     lines.push(
-      `  ${p.name.padEnd(18)} ${(p.setup.bytesSent / MB).toFixed(3).padStart(11)} ${(p.online.bytesSent / MB).toFixed(3).padStart(13)} ${(p.online.bytesReceived / MB).toFixed(3).padStart(13)} ${(p.onlineMs / 1000).toFixed(3).padStart(10)}`,
+      `  ${p.name.padEnd(18)} ${mb(p.setup.bytesSent, 11)} ${mb(p.modelSetup?.bytesSent, 8)} ${mb(p.offline?.bytesSent, 8)}  ${mb(p.online.bytesSent, 13)} ${mb(p.online.bytesReceived, 13)} ${(p.onlineMs / 1000).toFixed(3).padStart(10)}`,
     );
   }
-  const tot = (k: "setup" | "online") => r.parties.reduce((a, p) => a + p[k].bytesSent, 0) / MB;
+  const tot = (f: (p: EvalReport["parties"][number]) => number | undefined) =>
+    r.parties.reduce((a, p) => a + (f(p) ?? 0), 0);
+  const online = tot((p) => p.online.bytesSent);
   lines.push(
-    `  all parties        ${tot("setup").toFixed(3).padStart(11)} ${tot("online").toFixed(3).padStart(13)}   (online per image: ${(tot("online") / r.count).toFixed(4)} MB)`,
+    `  all parties        ${mb(
+      tot((p) => p.setup.bytesSent),
+      11,
+    )} ${mb(
+      tot((p) => p.modelSetup?.bytesSent),
+      8,
+    )} ${mb(
+      tot((p) => p.offline?.bytesSent),
+      8,
+    )}  ${mb(online, 13)}   (online per image: ${(online / MB / r.count).toFixed(4)} MB)`,
+  );
+  lines.push(
+    "  (model: weights shared once per run; offline: per-batch input-independent material, per image)",
   );
   const refused = r.parties.reduce((a, p) => a + p.refused, 0);
   if (refused > 0) lines.push(`refused connections from strangers: ${refused}`);
