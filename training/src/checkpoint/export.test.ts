@@ -52,6 +52,30 @@ describe("export + evaluate glue", () => {
     expect(loaded.weights.length).toBe(r.weights.length);
     expect(loaded.model.source.checkpoint).toBe(join(run, "ckpt-e0001"));
 
+    // presignBits reaches exportModel: every pre-sign bound is capped (or not, with null)
+    const bounds = (m: typeof r.model) =>
+      m.layers.flatMap((l, i) =>
+        "outBoundBits" in l && l.outBoundBits !== undefined && m.layers[i + 1]?.kind === "sign"
+          ? [l.outBoundBits]
+          : [],
+      );
+    expect(bounds(r.model).length).toBe(2);
+    expect(Math.max(...bounds(r.model))).toBeLessThanOrEqual(28);
+    const capped = await exportCheckpoint(tf, {
+      checkpoint: run,
+      out: join(tmp(), "export16"),
+      calibration: 50,
+      presignBits: 16,
+    });
+    expect(Math.max(...bounds(capped.model))).toBeLessThanOrEqual(16);
+    const uncapped = await exportCheckpoint(tf, {
+      checkpoint: run,
+      out: join(tmp(), "export-none"),
+      calibration: 50,
+      presignBits: null,
+    });
+    expect(Math.max(...bounds(uncapped.model))).toBeGreaterThan(28);
+
     const fixed = await evaluateExport(out, { limit: 1000 });
     const float = await evaluateCheckpoint(run, { limit: 1000 });
     expect(fixed.float).not.toBeNull();

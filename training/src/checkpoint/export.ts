@@ -16,6 +16,12 @@ export interface ExportCheckpointOptions {
   checkpoint: string;
   out: string;
   fracBits?: number;
+  /**
+   * Cap on pre-sign magnitudes (bits) of layers reading pixels or bits,
+   * recorded as `outBoundBits` (exportModel's `presignBits`): default 28
+   * (DEFAULT_PRESIGN_BITS), `null` = no cap (the older ~30-bit rule).
+   */
+  presignBits?: number | null;
   /** Training images used to calibrate activation ranges (default 500). */
   calibration?: number;
   which?: Which;
@@ -52,6 +58,7 @@ export async function exportCheckpoint(
   const cal = await loadDataset(run.dataset, "train", { limit: calCount });
   const result = exportModel(float, {
     fracBits: o.fracBits,
+    presignBits: o.presignBits,
     calibration: { images: cal.images, count: cal.count },
     source: {
       checkpoint: trained.modelDir,

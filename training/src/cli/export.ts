@@ -19,6 +19,11 @@ const program = new Command()
     parseNumber("--frac-bits", { min: 0, max: 24, integer: true }),
   )
   .option(
+    "--presign-bits <n|none>",
+    "cap on the proven |pre-sign value| of layers reading pixels or bits, in bits (1..30, default 28), recorded as outBoundBits; none = no cap (~30 bits, the older rule). Smaller caps make the secure MSB cheaper (b+1 bit planes, about 2b ANDs per value) and are what the opt-in cbnn MSB (secure-eval --msb cbnn) needs: it refuses bounds above 28 bits, and its mask r is a sum of (28-b)-bit randoms, so what it leaks shrinks with the bound (b = 28: r = 1, the helper learns |2x+1| exactly; b = 24: r in [1, 46]). The price is precision: the first layer's weights get fewer bits (argmax agreement with the float model measured on random nets: 24 bits within 0.2 points, 20 bits 3-5 points lower, 16 bits 29-41 points lower; docs/export-format.md); check the accuracy the export report prints.",
+    parsePresignBits,
+  )
+  .option(
     "--calibration <n>",
     "training images used to measure activation ranges",
     parseNumber("--calibration", { min: 1, integer: true }),
@@ -32,10 +37,17 @@ const program = new Command()
     "auto",
   );
 
+/** `--presign-bits`: an integer 1..30, or "none" (no cap, passed as null). */
+function parsePresignBits(v: string): number | null {
+  if (v.trim().toLowerCase() === "none") return null;
+  return parseNumber("--presign-bits", { min: 1, max: 30, integer: true })(v);
+}
+
 interface ExportCli {
   checkpoint: string;
   out: string;
   fracBits?: number;
+  presignBits?: number | null;
   calibration: number;
   latest: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
@@ -49,6 +61,7 @@ runMain(async () => {
     checkpoint: o.checkpoint,
     out: o.out,
     fracBits: o.fracBits,
+    presignBits: o.presignBits,
     calibration: o.calibration,
     which: o.latest ? "latest" : "best",
   });
