@@ -1,4 +1,10 @@
-import type { Layer, ModelExport } from "@cbnn/shared";
+import { type Layer, type ModelExport, withOutBounds } from "@cbnn/shared";
+import {
+  prepareBatch,
+  runBatch,
+  type SecureInferenceOptions,
+  setupSecureModel,
+} from "../layers/runner";
 import { b2a } from "../protocols/b2a";
 import { bitMul } from "../protocols/bit-mul";
 import { shareInput, shareInputB } from "../protocols/input";
@@ -7,10 +13,21 @@ import { secureMsb } from "../protocols/msb-secure";
 import { mulA } from "../protocols/mul";
 import { truncate } from "../protocols/truncate";
 import { packBits } from "../ring/bits";
-import { makeParties, runCosted, runSecureLocal } from "../testing/harness";
+import { makeParties, runCosted } from "../testing/harness";
+import type { PhaseStats } from "../transport/types";
 
-/** MnistNet1 (784-128-128-10, Sign) with random weights, as an export (weights as int32). */
-export function mnistNet1Random(): { model: ModelExport; weights: Int32Array } {
+/**
+ * MnistNet1 (784-128-128-10, Sign) with random integer weights and biases in
+ * [-32, 32), as an export (weights as int32). With `bounds` (default) the
+ * proven `outBoundBits` are recorded (`withOutBounds`, as the exporter does;
+ * 22 and 12 bits for the two pre-sign layers), so the MSBs are sized as for a
+ * real export; `bounds: false` leaves them out (secure MSB on 31 bits; the
+ * cbnn MSB refuses such a model).
+ */
+export function mnistNet1Random(opts: { bounds?: boolean } = {}): {
+  model: ModelExport;
+  weights: Int32Array;
+} {
   const dims = [784, 128, 128, 10];
   const layers: Layer[] = [];
   let off = 0;
@@ -61,7 +78,32 @@ export function mnistNet1Random(): { model: ModelExport; weights: Int32Array } {
       createdAt: "",
     },
   } as ModelExport;
-  return { model, weights: Int32Array.from(parts) };
+  const weights = Int32Array.from(parts);
+  return { model: opts.bounds === false ? model : withOutBounds(model, weights), weights };
+}
+
+/** Per-party cost of one secure run split into model setup, offline material and online. */
+async function costedRun(
+  model: ModelExport,
+  weights: Int32Array,
+  images: Uint8Array,
+  count: number,
+  opts: SecureInferenceOptions,
+): Promise<{ model: PhaseStats; offline: PhaseStats; online: PhaseStats }[]> {
+  const { ctxs } = makeParties();
+  return Promise.all(
+    ctxs.map(async (c) => {
+      const sm = await setupSecureModel(c, model, c.id === 1 ? weights : undefined, opts);
+      const prep = await prepareBatch(c, sm, count);
+      const res = await runBatch(
+        c,
+        sm,
+        { count, images: c.id === 0 ? images : undefined },
+        { prep },
+      );
+      return { model: sm.setup, offline: prep.cost, online: res.online };
+    }),
+  );
 }
 
 function stats(xs: number[]): string {
@@ -69,7 +111,14 @@ function stats(xs: number[]): string {
   return `median ${s[s.length >> 1].toFixed(1)} ms (min ${s[0].toFixed(1)}, max ${s[s.length - 1].toFixed(1)})`;
 }
 
-/** Prints per-protocol time, rounds and bytes (as counted by the memory transport). */
+/**
+ * Prints per-protocol time, rounds and bytes on n = 10^5 values (10^4 with
+ * `quick`; all three parties in this process, memory transport, bytes and
+ * rounds as counted by it; the cbnn MSB line includes its preprocessing),
+ * then MnistNet1 at batch 1 with the bounds an exporter records: online
+ * rounds and bytes per MSB variant, and the setup split into the model
+ * (weights, once per run) and the batch's offline material.
+ */
 export async function benchProtocols(opts: { quick: boolean }): Promise<void> {
   const n = opts.quick ? 10_000 : 100_000;
   const repeats = opts.quick ? 3 : 5;
@@ -85,8 +134,8 @@ export async function benchProtocols(opts: { quick: boolean }): Promise<void> {
     ["b2a", (i) => b2a(ctxs[i], sb[i])],
     ["bitMul", (i) => bitMul(ctxs[i], sb[i], sx[i])],
     ["truncate", (i) => truncate(ctxs[i], sx[i], 12)],
-    ["msb secure", (i) => secureMsb.extract(ctxs[i], sx[i])],
-    ["msb cbnn (online+prep)", (i) => cb.extract(ctxs[i], sx[i])],
+    ["msb secure (b = 31)", (i) => secureMsb.extract(ctxs[i], sx[i])],
+    ["msb cbnn b=24 (prep+onl.)", (i) => cb.extract(ctxs[i], sx[i])],
   ];
   console.log(`protocols on ${n} values, memory transport, ${repeats} repeats`);
   for (const [name, f] of cases) {
@@ -99,18 +148,31 @@ export async function benchProtocols(opts: { quick: boolean }): Promise<void> {
     }
     const bytes = last!.cost.map((s) => s.bytesSent);
     console.log(
-      `${name.padEnd(24)} ${stats(times)}  rounds ${last!.rounds}  bytes sent P0/P1/P2 ${bytes.join("/")}`,
+      `${name.padEnd(26)} ${stats(times)}  rounds ${last!.rounds}  bytes sent P0/P1/P2 ${bytes.join("/")}`,
     );
   }
-  const { model, weights } = mnistNet1Random();
+  const bounded = mnistNet1Random();
+  const unbounded = { model: mnistNet1Random({ bounds: false }).model, weights: bounded.weights };
+  const bounds = bounded.model.layers.flatMap((l) =>
+    "outBoundBits" in l && l.outBoundBits !== undefined ? [`${l.name} ${l.outBoundBits}`] : [],
+  );
+  console.log(
+    `MnistNet1 (784-128-128-10, Sign; random weights in [-32, 32), proven outBoundBits ${bounds.join(", ")}), batch 1, memory transport; KB = 1000 bytes sent, all parties (P0/P1/P2 bytes)`,
+  );
   const img = new Uint8Array(784).map(() => (Math.random() * 256) | 0);
-  for (const msb of ["secure", "cbnn"] as const) {
-    const res = await runSecureLocal(model, weights, img, 1, { msb, cbnnInputBits: 24 });
-    const online = res.reduce((s, r) => s + r.online.bytesSent, 0);
-    const setup = res.reduce((s, r) => s + r.setup.bytesSent, 0);
+  const rows: [string, { model: ModelExport; weights: Int32Array }, SecureInferenceOptions][] = [
+    ["secure MSB", bounded, { msb: "secure" }],
+    ["secure MSB, no bounds (b = 31)", unbounded, { msb: "secure" }],
+    ["cbnn MSB, opened to P2", bounded, { msb: "cbnn" }],
+    ["cbnn MSB, opened to all", bounded, { msb: "cbnn", cbnnOpen: "all" }],
+  ];
+  const kb = (xs: number[]) => `${(xs.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} KB`;
+  for (const [label, m, o] of rows) {
+    const res = await costedRun(m.model, m.weights, img, 1, o);
+    const online = res.map((r) => r.online.bytesSent);
     const rounds = Math.max(...res.map((r) => r.online.rounds));
     console.log(
-      `MnistNet1 batch 1, ${msb} MSB: online ${rounds} rounds, ${(online / 1000).toFixed(2)} KB (all parties); setup ${(setup / 1000).toFixed(1)} KB`,
+      `  ${label.padEnd(31)} online ${rounds} rounds, ${kb(online)} (${online.join("/")} B); setup: model ${kb(res.map((r) => r.model.bytesSent))} (once per run), offline ${kb(res.map((r) => r.offline.bytesSent))} (per batch, for its images)`,
     );
   }
 }
