@@ -64,7 +64,7 @@ export async function randomSource(tf: Tf, name: string, gap: string | null): Pr
     normalisation,
   });
   // Layers reading int activations (separable convs) need calibrated ranges.
-  const calib = await loadDataset(config.dataset as DatasetName, "train", { limit: 256 });
+  const calib = await loadDataset(config.dataset as DatasetName, "train", { limit: 64 });
   const ex = exportModel(fm, {
     calibration: { images: calib.images, count: calib.count },
     source: { checkpoint: `random weights (seed 1) for ${name}` },
