@@ -21,10 +21,15 @@ export interface StepTimingOptions {
 export interface StepTiming {
   label: string;
   batch: number;
-  /** ms of each timed step. */
+  /** Wall-clock ms of each timed step. */
   stepMs: number[];
   medianMs: number;
   minMs: number;
+  /**
+   * CPU ms (user + system) of this process per step, median: on a machine shared with
+   * other jobs this moves much less than wall time (the process waits, it does not work).
+   */
+  cpuMedianMs: number;
 }
 
 export function stepLabel(m: StepModel): string {
@@ -88,10 +93,14 @@ export function timeTrainSteps(m: StepModel, opts: StepTimingOptions): StepTimin
   try {
     for (let i = 0; i < (opts.warmup ?? 1); i++) step();
     const stepMs: number[] = [];
+    const cpuMs: number[] = [];
     for (let i = 0; i < opts.steps; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       step();
       stepMs.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpuMs.push((c.user + c.system) / 1000);
     }
     return {
       label: stepLabel(m),
@@ -99,6 +108,7 @@ export function timeTrainSteps(m: StepModel, opts: StepTimingOptions): StepTimin
       stepMs,
       medianMs: median(stepMs),
       minMs: Math.min(...stepMs),
+      cpuMedianMs: median(cpuMs),
     };
   } finally {
     dispose();

@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<void> {
   for (const m of opts.models.split(",").map(parseStepModel)) {
     const t = timeTrainSteps(m, { batch, steps, warmup });
     console.log(
-      `${t.label.padEnd(22)} batch ${batch}: median ${t.medianMs.toFixed(1)} ms/step (min ${t.minMs.toFixed(1)}, ${steps} steps)`,
+      `${t.label.padEnd(22)} batch ${batch}: median ${t.medianMs.toFixed(1)} ms/step (min ${t.minMs.toFixed(1)}, ${steps} steps), CPU ${t.cpuMedianMs.toFixed(1)} ms/step`,
     );
     console.log(JSON.stringify({ ...t, backend: tf.getBackend() }));
     if (opts.profile) console.log(formatProfile(await profileTrainSteps(m, batch, steps), 25));

@@ -1,6 +1,7 @@
 import type * as tfNs from "@tensorflow/tfjs";
 import { makeMatMulConfig } from "./batch_mat_mul";
 import { batchNormConfig } from "./batch_norm";
+import { makeBinaryConfig } from "./binary_broadcast";
 import { conv2dBackpropFilterConfig } from "./conv2d_backprop_filter";
 import { conv2dBackpropInputConfig } from "./conv2d_backprop_input";
 import { depthwiseBackpropFilterConfig } from "./depthwise_backprop_filter";
@@ -9,6 +10,7 @@ import { makeIdentityConfig } from "./identity";
 import { maxPoolGradConfig } from "./max_pool_grad";
 import { maxPoolWithArgmaxConfig } from "./max_pool_with_argmax";
 import { makeMeanConfig } from "./mean";
+import { makeSliceConfig } from "./slice";
 import { makeSumConfig } from "./sum";
 import { makeTileConfig } from "./tile";
 
@@ -28,6 +30,11 @@ export const WASM_KERNEL_REASONS: Readonly<Record<string, string>> = {
   FusedBatchNorm: "slow (~8x one float op over the same tensor): Sub, Mul, Add",
   Identity: "copies the tensor: shares the buffer instead (as the cpu backend does)",
   Cast: "same as Identity when the dtype does not change",
+  Slice: "5-10x slower than a memcpy on crops (gradient of the -1 padding): block copies",
+  Multiply: "a [1,1,1,C] operand runs ~2.5x slower than the same values as [C]: reshaped",
+  Add: "same as Multiply",
+  Sub: "same as Multiply",
+  RealDiv: "same as Multiply",
 };
 
 /**
@@ -55,6 +62,8 @@ export function wasmKernelConfigs(tf: typeof tfNs): tfNs.KernelConfig[] {
     batchNormConfig,
     makeIdentityConfig(tf.Identity, orig(tf.Identity)),
     makeIdentityConfig(tf.Cast, orig(tf.Cast)),
+    makeSliceConfig(orig(tf.Slice)),
+    ...[tf.Multiply, tf.Add, tf.Sub, tf.RealDiv].map((k) => makeBinaryConfig(k, orig(k))),
   ];
 }
 

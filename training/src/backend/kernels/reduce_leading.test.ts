@@ -35,6 +35,12 @@ describe("Sum / Mean on wasm match cpu", () => {
     ).toBeLessThan(1e-5);
     expect(await wasmVsCpu(() => [tf.sum(odd(), [0, 1]), tf.mean(odd(), 0)])).toBeLessThan(1e-5);
   });
+  it("rows wider than wasm's AvgPool handles (20000 channels; it corrupts the heap) are summed right", async () => {
+    const wide = () => tf.tensor2d(randomValues(40 * 20000, 6), [40, 20000]);
+    expect(await wasmVsCpu(() => [tf.sum(wide(), 0), tf.mean(wide(), 0)])).toBeLessThan(1e-5);
+    await tf.setBackend("wasm");
+    expect(tf.tidy(() => tf.sum(tf.ones([1000, 1000]), 0).dataSync()[999])).toBe(1000);
+  });
   const x = () => tf.tensor4d(randomValues(3 * 5 * 4 * 7, 9, -2, 3), [3, 5, 4, 7]);
   const axesList: Array<number | number[]> = [[0, 1, 2], 0, [0, 1, 2, 3], [1, 2], -1, [0, 2], [3]];
   for (const axes of axesList)

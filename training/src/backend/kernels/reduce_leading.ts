@@ -1,5 +1,31 @@
 import * as tf from "@tensorflow/tfjs";
-import { asTensor, asWasm, type KernelArgs, kernelOutput } from "./util";
+import { asTensor, asWasm, heapTensor, type KernelArgs, kernelOutput } from "./util";
+
+/**
+ * Column sums: x viewed as [outer, inner] row-major, out[j] = scale * sum_i x[i*inner + j]
+ * (float64 accumulators). The fallback for rows wider than {@link MAX_POOL_CHANNELS}.
+ */
+export function sumLeadingMath(
+  x: Float32Array,
+  outer: number,
+  inner: number,
+  scale: number,
+  out: Float32Array,
+): void {
+  const acc = new Float64Array(inner);
+  for (let i = 0; i < outer; i++) {
+    const base = i * inner;
+    for (let j = 0; j < inner; j++) acc[j]! += x[base + j]!;
+  }
+  for (let j = 0; j < inner; j++) out[j] = acc[j]! * scale;
+}
+
+/**
+ * Widest row the average-pool path takes. wasm's AvgPool (XNNPACK) writes out of bounds
+ * somewhere between 16385 and 20000 channels here (measured: "memory access out of
+ * bounds", and the heap is corrupt after it); wider rows use the JS column sums.
+ */
+export const MAX_POOL_CHANNELS = 4096;
 
 /**
  * Split `outer` rows into a x b (a*b = outer, b the largest divisor <= sqrt(outer)) so the
@@ -17,8 +43,15 @@ export function splitRows(outer: number): [number, number] {
  * (XNNPACK, SIMD over the channels): x as [a, b, 1, inner] pooled over [b, 1], then the a
  * means pooled again; the mean of the means times outer*scale. About 10x faster than
  * column sums in a JS loop; a GEMM with a ones vector is slower still here (it packs x).
+ * Rows wider than {@link MAX_POOL_CHANNELS} go to the JS loop.
  */
 export function columnSums(x: tf.Tensor, outer: number, inner: number, scale: number): tf.Tensor {
+  if (inner > MAX_POOL_CHANNELS) {
+    const wasm = asWasm(tf.backend());
+    return heapTensor(wasm, [inner], (o) =>
+      sumLeadingMath(wasm.typedArrayFromHeap(x) as Float32Array, outer, inner, scale, o),
+    );
+  }
   return tf.tidy(() => {
     const [a, b] = splitRows(outer);
     let m = x.reshape([a, b, 1, inner]) as tf.Tensor4D;
@@ -61,10 +94,11 @@ export function makeLeadingReduceConfig(
       const inner = rest.reduce((p, q) => p * q, 1);
       if (outer === 0) return original.kernelFunc(args);
       const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
+      const wasm = asWasm(args.backend);
       const out = tf.tidy(() =>
         columnSums(asTensor(x), outer, inner, mean ? 1 / outer : 1).reshape(outShape),
       );
-      return kernelOutput(asWasm(args.backend), out);
+      return kernelOutput(wasm, out);
     },
   };
 }
