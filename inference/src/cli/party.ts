@@ -83,9 +83,13 @@ async function main(): Promise<void> {
     throw new Error(`--limit must be a positive integer`);
   }
   if (o.timeout !== undefined && !(o.timeout > 0)) throw new Error(`--timeout must be > 0 seconds`);
-  const send = (m: PartyIpcMessage) => {
-    if (o.ipc && process.send) process.send(m);
-  };
+  // IPC sends are asynchronous: a large report (10^4 images) is still being
+  // written when main() returns, so the final messages are awaited before exit.
+  const send = (m: PartyIpcMessage): Promise<void> =>
+    new Promise((res) => {
+      if (!o.ipc || !process.send) return res();
+      process.send(m, undefined, {}, () => res());
+    });
   const bar = party === 0 && !o.ipc ? progressPrinter(process.stderr) : null;
   try {
     const result = await runParty({
@@ -111,16 +115,16 @@ async function main(): Promise<void> {
       log: o.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
       onProgress: (done, total) => {
         bar?.(done, total);
-        send({ type: "progress", done, total });
+        void send({ type: "progress", done, total });
       },
     });
     if (result.kind === "report") {
       if (o.json) writeFileSync(o.json, `${JSON.stringify(result.report, null, 2)}\n`);
-      if (o.ipc) send({ type: "report", report: result.report });
+      if (o.ipc) await send({ type: "report", report: result.report });
       else process.stdout.write(`${formatReport(result.report)}\n`);
     }
   } catch (e) {
-    send({ type: "error", message: (e as Error).message });
+    await send({ type: "error", message: (e as Error).message });
     throw e;
   }
 }
