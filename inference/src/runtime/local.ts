@@ -233,7 +233,10 @@ export async function runLocalEval(opts: LocalEvalOptions): Promise<EvalReport> 
       (x) =>
         `  ${partyName(x.party)}: exit ${x.code}${x.error ? `: ${x.error}` : x.code === 0 ? " (ok)" : ""}`,
     );
-    throw new LocalEvalError(`secure evaluation failed:\n${lines.join("\n")}`, parties);
+    const why = codes.every((c) => c === 0)
+      ? "\n  (every party exited 0 but the data owner sent no report)"
+      : "";
+    throw new LocalEvalError(`secure evaluation failed:\n${lines.join("\n")}${why}`, parties);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
