@@ -1,7 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initWasmForTests, randomValues, relError, runOn, wasmVsCpu } from "../testing";
-import { setPatchBudget } from "./conv2d_backprop_filter";
+import {
+  type ConvFilterMethod,
+  setConvFilterMethod,
+  setPatchBudget,
+  useConvForm,
+} from "./conv2d_backprop_filter";
+import { geometry } from "./patches";
 
 beforeAll(initWasmForTests);
 
@@ -41,6 +47,34 @@ function gradsOf(
     return [dx!, df!];
   };
 }
+
+for (const m of ["conv", "im2col"] as ConvFilterMethod[])
+  describe(`Conv2DBackpropFilter forced to the ${m} form matches cpu`, () => {
+    cases.forEach(([h, w, cin, co, k, s, pad], i) => {
+      it(`${h}x${w}x${cin} -> ${co}, k${k} s${s} ${pad}`, async () => {
+        const old = setConvFilterMethod(m);
+        try {
+          const err = await wasmVsCpu(gradsOf(h, w, cin, co, k, s, pad, false, 13 * i + 1));
+          expect(err).toBeLessThan(1e-4);
+        } finally {
+          setConvFilterMethod(old);
+        }
+      });
+    });
+  });
+
+describe("useConvForm picks the conv form for large stride-1 layers only", () => {
+  const g = (h: number, c: number, k: number, s: number) =>
+    geometry(tf.backend_util.computeConv2DInfo([64, h, h, c], [k, k, c, 32], s, 1, "same"));
+  it("32x32x32 3x3 yes; 8x8, 3 channels, 1x1, stride 2 no", () => {
+    expect(useConvForm(g(32, 32, 3, 1), "auto")).toBe(true);
+    expect(useConvForm(g(16, 64, 3, 1), "auto")).toBe(true);
+    expect(useConvForm(g(8, 96, 3, 1), "auto")).toBe(false);
+    expect(useConvForm(g(32, 3, 3, 1), "auto")).toBe(false);
+    expect(useConvForm(g(32, 32, 1, 1), "auto")).toBe(false);
+    expect(useConvForm(g(32, 32, 3, 2), "auto")).toBe(false);
+  });
+});
 
 describe("Conv2DBackpropInput / Conv2DBackpropFilter on wasm match cpu", () => {
   cases.forEach(([h, w, cin, co, k, s, pad], i) => {
