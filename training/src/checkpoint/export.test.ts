@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fetchDataset } from "@cbnn/datasets";
 import { loadExport } from "@cbnn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,7 +50,9 @@ describe("export + evaluate glue", () => {
     expect(r.reportText).toMatch(/fracBits 12/);
     const loaded = await loadExport(out);
     expect(loaded.weights.length).toBe(r.weights.length);
-    expect(loaded.model.source.checkpoint).toBe(join(run, "ckpt-e0001"));
+    // recorded relative to the export directory, so a moved clone still finds it
+    expect(loaded.model.source.checkpoint).toBe(relative(out, join(run, "ckpt-e0001")));
+    expect(resolve(out, String(loaded.model.source.checkpoint))).toBe(join(run, "ckpt-e0001"));
 
     // presignBits reaches exportModel: every pre-sign bound is capped (or not, with null)
     const bounds = (m: typeof r.model) =>

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { loadDataset } from "@cbnn/datasets";
 import {
   type ExportReport,
@@ -56,20 +56,23 @@ export async function exportCheckpoint(
     throw new Error(`--calibration must be a positive integer, got ${calCount}`);
   }
   const cal = await loadDataset(run.dataset, "train", { limit: calCount });
+  const out = resolve(o.out);
+  // Paths relative to the export directory, so a shipped export still finds its
+  // float checkpoint in another clone.
+  const rel = (p: string): string => relative(out, p) || ".";
   const result = exportModel(float, {
     fracBits: o.fracBits,
     presignBits: o.presignBits,
     calibration: { images: cal.images, count: cal.count },
     source: {
-      checkpoint: trained.modelDir,
-      run: trained.runDir,
+      checkpoint: rel(trained.modelDir),
+      run: rel(trained.runDir),
       model: config.name,
       width: run.width,
       kd: run.kd,
       teacher: run.teacher?.model ?? null,
     },
   });
-  const out = resolve(o.out);
   await saveExport(out, result.model, result.weights);
   return { ...result, reportText: formatExportReport(result.report), out };
 }

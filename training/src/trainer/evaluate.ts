@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { type DatasetName, isDatasetName, loadDataset } from "@cbnn/datasets";
 import { accuracy, argmaxAgreement, argmaxRows, evaluateFixed, loadExport } from "@cbnn/shared";
 import * as tf from "@tensorflow/tfjs";
@@ -103,8 +104,11 @@ export async function evaluateExport(
   const acc = accuracy(argmaxRows(logits, classes), test.labels);
   let float: FixedEvaluation["float"] = null;
   let floatNote: string | null = null;
-  const ckpt = model.source.checkpoint;
-  if (typeof ckpt === "string" && existsSync(ckpt)) {
+  // Exports record their source checkpoint relative to the export directory
+  // (older ones: absolute).
+  const ckpt =
+    typeof model.source.checkpoint === "string" ? resolve(dir, model.source.checkpoint) : null;
+  if (ckpt !== null && existsSync(ckpt)) {
     try {
       const t = loadTrainedModel(tf, ckpt);
       const fl = floatLogits(t.model, test, t.run.normalisation);
