@@ -137,3 +137,92 @@ export async function profileTrainSteps(
     dispose();
   }
 }
+
+/** Builds a zoo model by name (for DataParallel workers: `STEP_BENCH_MODULE`, "buildStepModel"). */
+export function buildStepModel(model: string, width = 1, seed = 1): tf.LayersModel {
+  return buildModel(tf, loadModelConfig(model), { seed, width });
+}
+
+/** Module URL of this file, for DataParallel's ModelSpec (`exportName: "buildStepModel"`). */
+export const STEP_BENCH_MODULE: string = new URL("./step_bench.ts", import.meta.url).href;
+
+export interface ParallelTiming {
+  label: string;
+  batch: number;
+  workers: number;
+  /** Wall ms of the gradients of one batch on this thread (median). */
+  singleMs: number;
+  /** Wall ms of the same through DataParallel (weights out, shards, averaging; median). */
+  parallelMs: number;
+  speedup: number;
+}
+
+/**
+ * Gradients of one batch of a zoo model: on this thread vs DataParallel over `workers`
+ * threads (wall time: what a trainer waits for). Alternates the two `steps` times so that
+ * load from other jobs hits both alike.
+ */
+export async function timeDataParallel(
+  m: StepModel,
+  batch: number,
+  steps: number,
+  workers = 2,
+): Promise<ParallelTiming> {
+  const { DataParallel } = await import("./parallel");
+  const config = loadModelConfig(m.model);
+  const model = buildStepModel(m.model, m.width ?? 1);
+  const [h, w, c] = config.input;
+  const xData = Float32Array.from({ length: batch * h * w * c }, (_, i) => Math.sin(i));
+  const yData = new Float32Array(batch * config.classes);
+  for (let i = 0; i < batch; i++) yData[i * config.classes + (i % config.classes)] = 1;
+  const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+  const single = () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(xData, [batch, h, w, c]);
+      const y = tf.tensor2d(yData, [batch, config.classes]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+        vars,
+      );
+      value.dataSync();
+      for (const g of Object.values(grads)) g.dataSync();
+    });
+  const dp = await DataParallel.create({
+    model: {
+      module: STEP_BENCH_MODULE,
+      exportName: "buildStepModel",
+      args: [m.model, m.width ?? 1],
+    },
+    workers,
+  });
+  try {
+    const weights = model.getWeights().map((t) => Float32Array.from(t.dataSync()));
+    const xa = { data: xData, shape: [batch, h, w, c] };
+    const ya = { data: yData, shape: [batch, config.classes] };
+    single();
+    await dp.gradients(weights, xa, ya);
+    const s: number[] = [];
+    const p: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      let t0 = performance.now();
+      single();
+      s.push(performance.now() - t0);
+      t0 = performance.now();
+      await dp.gradients(weights, xa, ya);
+      p.push(performance.now() - t0);
+    }
+    const singleMs = median(s);
+    const parallelMs = median(p);
+    return {
+      label: stepLabel(m),
+      batch,
+      workers,
+      singleMs,
+      parallelMs,
+      speedup: singleMs / parallelMs,
+    };
+  } finally {
+    await dp.close();
+    model.dispose();
+  }
+}

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Command } from "commander";
 import { type BackendChoice, initBackend } from "./init";
 import { formatProfile } from "./profile";
-import { profileTrainSteps, type StepModel, timeTrainSteps } from "./step_bench";
+import { profileTrainSteps, type StepModel, timeDataParallel, timeTrainSteps } from "./step_bench";
 
 /** "name" or "name@width" -> StepModel. */
 export function parseStepModel(s: string): StepModel {
@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
     .option("--warmup <n>", "untimed steps first", "1")
     .option("--backend <name>", "wasm | cpu | node | auto", "wasm")
     .option("--profile", "also print per-kernel self time over the timed steps")
+    .option("--parallel <workers>", "instead: gradients of a batch on this thread vs DataParallel")
     .parse(argv)
     .opts<{
       models: string;
@@ -41,6 +42,7 @@ async function main(argv: string[]): Promise<void> {
       warmup: string;
       backend: string;
       profile?: boolean;
+      parallel?: string;
     }>();
   const batch = Number(opts.batch);
   const steps = Number(opts.steps);
@@ -50,6 +52,17 @@ async function main(argv: string[]): Promise<void> {
       throw new Error(`--${k}: expected an integer, got ${v}`);
   await initBackend({ backend: opts.backend as BackendChoice });
   for (const m of opts.models.split(",").map(parseStepModel)) {
+    if (opts.parallel !== undefined) {
+      const workers = Number(opts.parallel);
+      if (!Number.isInteger(workers) || workers < 1)
+        throw new Error(`--parallel: expected a positive integer, got ${opts.parallel}`);
+      const p = await timeDataParallel(m, batch, steps, workers);
+      console.log(
+        `${p.label.padEnd(22)} batch ${batch}: one thread ${p.singleMs.toFixed(1)} ms, ${workers} workers ${p.parallelMs.toFixed(1)} ms, speedup ${p.speedup.toFixed(2)}x`,
+      );
+      console.log(JSON.stringify(p));
+      continue;
+    }
     const t = timeTrainSteps(m, { batch, steps, warmup });
     console.log(
       `${t.label.padEnd(22)} batch ${batch}: median ${t.medianMs.toFixed(1)} ms/step (min ${t.minMs.toFixed(1)}, ${steps} steps), CPU ${t.cpuMedianMs.toFixed(1)} ms/step`,

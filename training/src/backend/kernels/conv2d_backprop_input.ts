@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { dilateAndPad, opsKernel } from "./util";
+import { dilateAndPad, flipFilter, opsKernel } from "./util";
 
 /**
  * dx of a 2-D convolution (NHWC), as a forward conv: the output gradient with (s-1) zeros
@@ -30,7 +30,7 @@ export function conv2dBackpropInputOps(
     info.padInfo.top,
     info.padInfo.left,
   );
-  const wf = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  const wf = flipFilter(filter, true);
   return tf.conv2d(z, wf, 1, "valid");
 }
 

@@ -8,6 +8,7 @@ import {
   useConvForm,
 } from "./conv2d_backprop_filter";
 import { geometry } from "./patches";
+import { flipFilterMath } from "./util";
 
 beforeAll(initWasmForTests);
 
@@ -148,5 +149,21 @@ describe("DepthwiseConv2dNative backprops on wasm match cpu", () => {
     });
     expect(relError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
     expect(relError(wasm[1]!, cpu[1]!)).toBeLessThan(1e-4);
+  });
+});
+
+describe("flipFilterMath", () => {
+  it("equals reverse over (h, w), with and without swapping in/out channels (2x3x4x5)", () => {
+    const shape: [number, number, number, number] = [2, 3, 4, 5];
+    const f = randomValues(2 * 3 * 4 * 5, 77);
+    const t = tf.tensor4d(f, shape);
+    const rev = tf.reverse(t, [0, 1]);
+    const plain = new Float32Array(f.length);
+    flipFilterMath(f, shape, false, plain);
+    expect(Array.from(plain)).toEqual(Array.from(rev.dataSync()));
+    const swapped = new Float32Array(f.length);
+    flipFilterMath(f, shape, true, swapped);
+    expect(Array.from(swapped)).toEqual(Array.from(tf.transpose(rev, [0, 1, 3, 2]).dataSync()));
+    tf.dispose([t, rev]);
   });
 });

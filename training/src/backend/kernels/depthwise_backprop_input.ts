@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { dilateAndPad, opsKernel } from "./util";
+import { dilateAndPad, flipFilter, opsKernel } from "./util";
 
 /**
  * dx of a depthwise convolution (NHWC, filter [kh, kw, C, m]): zero-inserted, padded
@@ -31,7 +31,7 @@ export function depthwiseBackpropInputOps(
     info.padInfo.top,
     info.padInfo.left,
   );
-  const wf = tf.reverse(filter, [0, 1]).reshape([kh, kw, c * m, 1]) as tf.Tensor4D;
+  const wf = flipFilter(filter, false).reshape([kh, kw, c * m, 1]) as tf.Tensor4D;
   const g = tf.depthwiseConv2d(z, wf, 1, "valid", "NHWC", [
     info.dilationHeight,
     info.dilationWidth,

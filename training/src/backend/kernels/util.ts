@@ -112,3 +112,37 @@ export function dilateAndPad(
   if (afterH < 0 || afterW < 0) z = tf.slice(z, [0, 0, 0, 0], [n, needH, needW, c]);
   return z;
 }
+
+/**
+ * out[i, j, a, b] = f[kh-1-i, kw-1-j, a, b] (or f[kh-1-i, kw-1-j, b, a] with `swapIO`):
+ * the filter flipped in space, in/out channels optionally swapped, by a JS loop over the
+ * heap. Filters are small; wasm's Reverse took ~2 ms for a 3x3x128x128 filter.
+ */
+export function flipFilterMath(
+  f: Float32Array,
+  shape: readonly [number, number, number, number],
+  swapIO: boolean,
+  out: Float32Array,
+): void {
+  const [kh, kw, ci, co] = shape;
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+      const dst = (i * kw + j) * ci * co;
+      if (!swapIO) {
+        out.set(f.subarray(src, src + ci * co), dst);
+        continue;
+      }
+      for (let a = 0; a < ci; a++)
+        for (let b = 0; b < co; b++) out[dst + b * ci + a] = f[src + a * co + b]!;
+    }
+}
+
+/** {@link flipFilterMath} of a float32 filter on the wasm backend, as a new tensor. */
+export function flipFilter(filter: tf.Tensor4D, swapIO: boolean): tf.Tensor4D {
+  const wasm = asWasm(tf.backend());
+  const [kh, kw, ci, co] = filter.shape;
+  return heapTensor<tf.Rank.R4>(wasm, swapIO ? [kh, kw, co, ci] : [kh, kw, ci, co], (o) =>
+    flipFilterMath(wasm.typedArrayFromHeap(filter) as Float32Array, filter.shape, swapIO, o),
+  );
+}
