@@ -1,3 +1,5 @@
+export * from "./bench/gemm";
+export * from "./bench/protocols";
 export * from "./context";
 export * from "./layers/runner";
 export * from "./protocols/activation";

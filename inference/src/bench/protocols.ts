@@ -1,5 +1,6 @@
 import { type Layer, type ModelExport, withOutBounds } from "@cbnn/shared";
 import {
+  type MsbChoice,
   prepareBatch,
   runBatch,
   type SecureInferenceOptions,
@@ -106,22 +107,79 @@ async function costedRun(
   );
 }
 
-function stats(xs: number[]): string {
-  const s = [...xs].sort((a, b) => a - b);
-  return `median ${s[s.length >> 1].toFixed(1)} ms (min ${s[0].toFixed(1)}, max ${s[s.length - 1].toFixed(1)})`;
+/** Bytes sent by P0, P1, P2. */
+export type PartyBytes = [number, number, number];
+
+/** One protocol on `n` values: time over repeats, rounds and bytes of the last repeat. */
+export interface ProtocolBenchRow {
+  protocol: string;
+  /** Values processed per call. */
+  n: number;
+  repeats: number;
+  /** Wall time of one call (all three parties in this process), ms. */
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  /** Rounds (causal depth, as counted by the memory transport). */
+  rounds: number;
+  bytesSent: PartyBytes;
 }
 
+/** MnistNet1 at batch 1 with one MSB variant: costs per phase, as counted by the transport. */
+export interface MnistNet1CostRow {
+  variant: string;
+  msb: MsbChoice;
+  cbnnOpen?: "helper" | "all";
+  /** Whether the model carried the proven outBoundBits. */
+  bounds: boolean;
+  /** Online rounds (largest over the parties). */
+  onlineRounds: number;
+  onlineBytes: PartyBytes;
+  /** Weight sharing (once per run). */
+  modelSetupBytes: PartyBytes;
+  /** The batch's offline material (per batch, in proportion to its images). */
+  offlineBytes: PartyBytes;
+}
+
+export interface ProtocolsBenchResult {
+  quick: boolean;
+  n: number;
+  repeats: number;
+  protocols: ProtocolBenchRow[];
+  mnistNet1: {
+    /** "fc1 22", "fc2 12": the pre-sign layers' proven bounds (bits). */
+    outBoundBits: string[];
+    rows: MnistNet1CostRow[];
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const partyBytes = (xs: PhaseStats[]): PartyBytes => xs.map((x) => x.bytesSent) as PartyBytes;
+
 /**
- * Prints per-protocol time, rounds and bytes on n = 10^5 values (10^4 with
- * `quick`; all three parties in this process, memory transport, bytes and
- * rounds as counted by it; the cbnn MSB line includes its preprocessing),
- * then MnistNet1 at batch 1 with the bounds an exporter records: online
- * rounds and bytes per MSB variant, and the setup split into the model
- * (weights, once per run) and the batch's offline material.
+ * Per-protocol time, rounds and bytes on n = 10^5 values (10^4 with `quick`;
+ * `n` and `repeats` override, for tests): all three parties in this process,
+ * memory transport, bytes and rounds as counted by it; the cbnn MSB row
+ * includes its preprocessing. Then MnistNet1 at batch 1 with the bounds an
+ * exporter records: online rounds and bytes per MSB variant, and the setup
+ * split into the model (weights, once per run) and the batch's offline
+ * material. Prints nothing: {@link formatProtocolsBench} makes the text.
  */
-export async function benchProtocols(opts: { quick: boolean }): Promise<void> {
-  const n = opts.quick ? 10_000 : 100_000;
-  const repeats = opts.quick ? 3 : 5;
+export async function benchProtocols(opts: {
+  quick: boolean;
+  n?: number;
+  repeats?: number;
+}): Promise<ProtocolsBenchResult> {
+  const n = opts.n ?? (opts.quick ? 10_000 : 100_000);
+  const repeats = opts.repeats ?? (opts.quick ? 3 : 5);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`benchProtocols: n must be >= 1, got ${n}`);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`benchProtocols: repeats must be >= 1, got ${repeats}`);
   const { ctxs } = makeParties();
   const x = new Uint32Array(n).map(() => (Math.random() * 2 ** 24) | 0);
   const sx = await Promise.all(ctxs.map((c) => shareInput(c, 0, c.id === 0 ? x : null, n)));
@@ -137,7 +195,7 @@ export async function benchProtocols(opts: { quick: boolean }): Promise<void> {
     ["msb secure (b = 31)", (i) => secureMsb.extract(ctxs[i], sx[i])],
     ["msb cbnn b=24 (prep+onl.)", (i) => cb.extract(ctxs[i], sx[i])],
   ];
-  console.log(`protocols on ${n} values, memory transport, ${repeats} repeats`);
+  const protocols: ProtocolBenchRow[] = [];
   for (const [name, f] of cases) {
     const times: number[] = [];
     let last = null;
@@ -146,33 +204,67 @@ export async function benchProtocols(opts: { quick: boolean }): Promise<void> {
       last = await runCosted(ctxs, (c) => f(c.id) as Promise<unknown>);
       times.push(performance.now() - t0);
     }
-    const bytes = last!.cost.map((s) => s.bytesSent);
-    console.log(
-      `${name.padEnd(26)} ${stats(times)}  rounds ${last!.rounds}  bytes sent P0/P1/P2 ${bytes.join("/")}`,
-    );
+    protocols.push({
+      protocol: name,
+      n,
+      repeats,
+      medianMs: median(times),
+      minMs: Math.min(...times),
+      maxMs: Math.max(...times),
+      rounds: last!.rounds,
+      bytesSent: partyBytes(last!.cost),
+    });
   }
   const bounded = mnistNet1Random();
   const unbounded = { model: mnistNet1Random({ bounds: false }).model, weights: bounded.weights };
-  const bounds = bounded.model.layers.flatMap((l) =>
+  const outBoundBits = bounded.model.layers.flatMap((l) =>
     "outBoundBits" in l && l.outBoundBits !== undefined ? [`${l.name} ${l.outBoundBits}`] : [],
   );
-  console.log(
-    `MnistNet1 (784-128-128-10, Sign; random weights in [-32, 32), proven outBoundBits ${bounds.join(", ")}), batch 1, memory transport; KB = 1000 bytes sent, all parties (P0/P1/P2 bytes)`,
-  );
   const img = new Uint8Array(784).map(() => (Math.random() * 256) | 0);
-  const rows: [string, { model: ModelExport; weights: Int32Array }, SecureInferenceOptions][] = [
-    ["secure MSB", bounded, { msb: "secure" }],
-    ["secure MSB, no bounds (b = 31)", unbounded, { msb: "secure" }],
-    ["cbnn MSB, opened to P2", bounded, { msb: "cbnn" }],
-    ["cbnn MSB, opened to all", bounded, { msb: "cbnn", cbnnOpen: "all" }],
+  const variants: [
+    string,
+    { model: ModelExport; weights: Int32Array },
+    boolean,
+    SecureInferenceOptions,
+  ][] = [
+    ["secure MSB", bounded, true, { msb: "secure" }],
+    ["secure MSB, no bounds (b = 31)", unbounded, false, { msb: "secure" }],
+    ["cbnn MSB, opened to P2", bounded, true, { msb: "cbnn" }],
+    ["cbnn MSB, opened to all", bounded, true, { msb: "cbnn", cbnnOpen: "all" }],
   ];
-  const kb = (xs: number[]) => `${(xs.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} KB`;
-  for (const [label, m, o] of rows) {
+  const rows: MnistNet1CostRow[] = [];
+  for (const [variant, m, bounds, o] of variants) {
     const res = await costedRun(m.model, m.weights, img, 1, o);
-    const online = res.map((r) => r.online.bytesSent);
-    const rounds = Math.max(...res.map((r) => r.online.rounds));
-    console.log(
-      `  ${label.padEnd(31)} online ${rounds} rounds, ${kb(online)} (${online.join("/")} B); setup: model ${kb(res.map((r) => r.model.bytesSent))} (once per run), offline ${kb(res.map((r) => r.offline.bytesSent))} (per batch, for its images)`,
+    rows.push({
+      variant,
+      msb: o.msb ?? "secure",
+      ...(o.cbnnOpen ? { cbnnOpen: o.cbnnOpen } : {}),
+      bounds,
+      onlineRounds: Math.max(...res.map((r) => r.online.rounds)),
+      onlineBytes: partyBytes(res.map((r) => r.online)),
+      modelSetupBytes: partyBytes(res.map((r) => r.model)),
+      offlineBytes: partyBytes(res.map((r) => r.offline)),
+    });
+  }
+  return { quick: opts.quick, n, repeats, protocols, mnistNet1: { outBoundBits, rows } };
+}
+
+/** The plain-text table of a {@link ProtocolsBenchResult}. */
+export function formatProtocolsBench(r: ProtocolsBenchResult): string {
+  const lines = [`protocols on ${r.n} values, memory transport, ${r.repeats} repeats`];
+  for (const p of r.protocols) {
+    lines.push(
+      `${p.protocol.padEnd(26)} median ${p.medianMs.toFixed(1)} ms (min ${p.minMs.toFixed(1)}, max ${p.maxMs.toFixed(1)})  rounds ${p.rounds}  bytes sent P0/P1/P2 ${p.bytesSent.join("/")}`,
     );
   }
+  lines.push(
+    `MnistNet1 (784-128-128-10, Sign; random weights in [-32, 32), proven outBoundBits ${r.mnistNet1.outBoundBits.join(", ")}), batch 1, memory transport; KB = 1000 bytes sent, all parties (P0/P1/P2 bytes)`,
+  );
+  const kb = (xs: PartyBytes) => `${(xs.reduce((a, b) => a + b, 0) / 1000).toFixed(2)} KB`;
+  for (const m of r.mnistNet1.rows) {
+    lines.push(
+      `  ${m.variant.padEnd(31)} online ${m.onlineRounds} rounds, ${kb(m.onlineBytes)} (${m.onlineBytes.join("/")} B); setup: model ${kb(m.modelSetupBytes)} (once per run), offline ${kb(m.offlineBytes)} (per batch, for its images)`,
+    );
+  }
+  return lines.join("\n");
 }

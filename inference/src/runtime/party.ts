@@ -127,6 +127,15 @@ export interface EvalReport {
   setupRounds: number;
   /** Online rounds of one batch (all batches have the same count). */
   onlineRoundsPerBatch: number;
+  /**
+   * P0's clock advance (rounds) during the first batch's offline step: the
+   * rounds of offline material P0 waits for inside each batch's wall time.
+   */
+  offlineRoundsPerBatch?: number;
+  /** P0's wall time of each batch's offline step (`prepareBatch`), ms, in batch order. */
+  batchOfflineMs?: number[];
+  /** P0's wall time of each batch's online step (`runBatch`), ms, in batch order. */
+  batchOnlineMs?: number[];
   parties: [PartyCost, PartyCost, PartyCost];
 }
 
@@ -412,14 +421,21 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
   const logits = me === 0 ? new Int32Array(total * classes) : null;
   let done = 0;
   let onlineRoundsPerBatch = 0;
+  let offlineRoundsPerBatch = 0;
+  const batchOfflineMs: number[] = [];
+  const batchOnlineMs: number[] = [];
   const t0 = performance.now();
   for (let b = 0; b < plan.counts.length; b++) {
     const n = plan.counts[b];
     const where = `batch ${b + 1}/${plan.counts.length}`;
     t.step = `${where}, offline material`;
     const p0 = performance.now();
+    const clock0 = t.stats().clock;
     const prep = await prepareBatch(ctx, sm, n);
-    offlineMs += performance.now() - p0;
+    const p1 = performance.now();
+    offlineMs += p1 - p0;
+    batchOfflineMs.push(p1 - p0);
+    if (b === 0) offlineRoundsPerBatch = t.stats().clock - clock0;
     offline = offline ? sumPhaseStats(offline, prep.cost) : prep.cost;
     t.step = `${where}, layer 1 ${model.layers[0].name} (${model.layers[0].kind})`;
     const before = t.stats().online.rounds;
@@ -446,6 +462,7 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
         },
       },
     );
+    batchOnlineMs.push(performance.now() - p1);
     if (b === 0) onlineRoundsPerBatch = t.stats().online.rounds - before;
     if (me === 0) {
       if (!res.logits || res.logits.length !== n * classes) {
@@ -513,6 +530,9 @@ async function runSession(t: WsTransport, me: PartyId, s: SessionState): Promise
       onlineRounds: stats.online.rounds,
       setupRounds: stats.setup.rounds,
       onlineRoundsPerBatch,
+      offlineRoundsPerBatch,
+      batchOfflineMs,
+      batchOnlineMs,
       parties: costs as [PartyCost, PartyCost, PartyCost],
     },
   };
