@@ -1,0 +1,213 @@
+/**
+ * Model cards for the models that ship in checkpoints/: for each
+ * `checkpoints/<name>/` (a run directory written by `pnpm train` and shipped
+ * by tools/scripts/ship-checkpoint.sh, with its export in `export/`), measure
+ * float and fixed-point accuracy on the full test set, and write
+ * `checkpoints/<name>/card.json` and the human-readable
+ * `checkpoints/README.md`. Every number in a card is measured by this tool or
+ * read from the run's own records (history.json, run.json).
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  countParams,
+  evaluateExport,
+  initBackend,
+  loadTrainedModel,
+  type TrainRunJson,
+} from "@cbnn/training";
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
+export const CHECKPOINTS_DIR = join(REPO_ROOT, "checkpoints");
+
+export interface ModelCard {
+  name: string;
+  model: string;
+  role: "teacher" | "student";
+  dataset: string;
+  width: number;
+  params: number;
+  kd: { teacher: string; lambda: number; T: number; t2Scaling: boolean } | null;
+  epochs: number;
+  bestEpoch: number;
+  /** Sum of the per-epoch wall times in history.json, seconds. */
+  trainSeconds: number;
+  backend: string;
+  seed: number;
+  floatTestAcc: number;
+  fixedTestAcc: number;
+  /** Fraction of test images where the fixed-point and float argmax agree. */
+  argmaxAgreement: number;
+  testCount: number;
+  fracBits: number;
+  command: string;
+  evaluatedAt: string;
+}
+
+interface HistoryRow {
+  epoch: number;
+  valAcc: number;
+  seconds: number;
+}
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Names of shipped models: directories of checkpoints/ with run.json and export/model.json. */
+export function shippedModels(dir = CHECKPOINTS_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter(
+      (d) =>
+        d.isDirectory() &&
+        existsSync(join(dir, d.name, "run.json")) &&
+        existsSync(join(dir, d.name, "export", "model.json")),
+    )
+    .map((d) => d.name)
+    .sort();
+}
+
+/** The `pnpm train` command that reproduces a run, from what run.json recorded. */
+export function reproduceCommand(run: TrainRunJson, out: string): string {
+  const h = run.hyper;
+  const parts = ["pnpm train", `--model ${run.model}`];
+  if (run.teacher) {
+    const t = run.teacher.checkpoint;
+    const teacher = t.startsWith(REPO_ROOT)
+      ? relative(REPO_ROOT, t).replace(/\/ckpt-e\d+$/, "")
+      : t;
+    parts.push(`--teacher ${teacher}`);
+  }
+  if (run.kd) {
+    parts.push(`--lambda ${run.kd.lambda}`, `--T ${run.kd.T}`);
+    if (run.kd.t2Scaling) parts.push("--t2-scaling");
+  } else if (run.modelConfig.role === "student") {
+    parts.push("--lambda 1");
+  }
+  if (run.width !== 1) parts.push(`--width ${run.width}`);
+  parts.push(`--epochs ${h.epochs}`, `--batch ${h.batchSize}`);
+  if (h.microBatch !== h.batchSize) parts.push(`--micro-batch ${h.microBatch}`);
+  parts.push(`--lr ${h.lr}`, `--lr-schedule ${h.lrSchedule}`, `--seed ${h.seed}`);
+  if (run.limit !== null) parts.push(`--limit ${run.limit}`);
+  parts.push(`--out ${out}`);
+  return parts.join(" ");
+}
+
+/** Measures one shipped model and returns its card (full test set). */
+export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<ModelCard> {
+  const runDir = join(dir, name);
+  const run = readJson<TrainRunJson>(join(runDir, "run.json"));
+  const history = readJson<HistoryRow[]>(join(runDir, "history.json"));
+  const latest = readJson<{ best: string; epoch: number }>(join(runDir, "latest.json"));
+  const { tf } = await initBackend({ log: () => {} });
+  const trained = loadTrainedModel(tf, runDir, "best");
+  const params = countParams(trained.model);
+  trained.model.dispose();
+  const exportDir = join(runDir, "export");
+  const fixed = await evaluateExport(exportDir);
+  if (!fixed.float) throw new Error(`${name}: ${fixed.floatNote ?? "float model not evaluated"}`);
+  const modelJson = readJson<{ layers: { outFracBits: number }[] }>(join(exportDir, "model.json"));
+  const best = history.reduce((a, b) => (b.valAcc > a.valAcc ? b : a), history[0]);
+  return {
+    name,
+    model: run.model,
+    role: run.modelConfig.role === "teacher" ? "teacher" : "student",
+    dataset: run.dataset,
+    width: run.width,
+    params,
+    kd:
+      run.kd && run.teacher
+        ? {
+            teacher: run.teacher.model,
+            lambda: run.kd.lambda,
+            T: run.kd.T,
+            t2Scaling: run.kd.t2Scaling,
+          }
+        : null,
+    epochs: latest.epoch,
+    bestEpoch: best?.epoch ?? latest.epoch,
+    trainSeconds: history.reduce((s, r) => s + r.seconds, 0),
+    backend: run.backend,
+    seed: run.hyper.seed,
+    floatTestAcc: fixed.float.acc,
+    fixedTestAcc: fixed.acc,
+    argmaxAgreement: fixed.float.argmaxAgreement,
+    testCount: fixed.count,
+    fracBits: modelJson.layers.at(-1)?.outFracBits ?? 0,
+    command: reproduceCommand(run, `runs/${name}`),
+    evaluatedAt: new Date().toISOString(),
+  };
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+function hms(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.round((s % 3600) / 60);
+  return h > 0 ? `${h} h ${m} min` : `${m} min`;
+}
+
+/** checkpoints/README.md from the cards (plus a hand-written notes file, if present). */
+export function renderCards(cards: ModelCard[], notes: string): string {
+  const lines = [
+    "# Shipped models",
+    "",
+    "Generated by `pnpm cards` from each model's `card.json` (measured on the full test set by that command); do not edit by hand. Notes and gaps: `checkpoints/NOTES.md`, included below.",
+    "",
+    "Each `checkpoints/<name>/` holds the best-by-validation weights (`ckpt-e*/`: topology + weights, no optimizer state), the run's `run.json` / `history.json` / `final.json`, and its fixed-point export in `export/` (`pnpm secure-eval --export checkpoints/<name>/export`).",
+    "",
+    "| model | dataset | role | KD | params | epochs (best) | train time | backend | seed | float acc | fixed-point acc | argmax agreement |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const c of cards) {
+    const kd = c.kd
+      ? `${c.kd.teacher}, lambda ${c.kd.lambda}, T ${c.kd.T}${c.kd.t2Scaling ? ", T^2" : ""}`
+      : "none";
+    lines.push(
+      `| ${c.name} | ${c.dataset} | ${c.role}${c.width !== 1 ? ` (width ${c.width})` : ""} | ${kd} | ${c.params.toLocaleString("en-US")} | ${c.epochs} (${c.bestEpoch}) | ${hms(c.trainSeconds)} | ${c.backend} | ${c.seed} | ${pct(c.floatTestAcc)} | ${pct(c.fixedTestAcc)} | ${pct(c.argmaxAgreement)} |`,
+    );
+  }
+  lines.push("", "## Reproduce", "");
+  for (const c of cards) {
+    lines.push(
+      `- **${c.name}**: \`${c.command}\`, then \`tools/scripts/ship-checkpoint.sh runs/${c.name} ${c.name}\` and \`pnpm cards\`.`,
+    );
+  }
+  lines.push(
+    "",
+    "Training times are the sum of the epochs' wall times on the development machine (2 cores, shared with other work while these ran, so they overstate an idle machine's).",
+  );
+  if (notes.trim()) lines.push("", notes.trim());
+  return `${lines.join("\n")}\n`;
+}
+
+export async function writeCards(
+  names: string[] | null,
+  log: (s: string) => void,
+  dir = CHECKPOINTS_DIR,
+): Promise<ModelCard[]> {
+  const todo = names ?? shippedModels(dir);
+  for (const name of todo) {
+    log(`measuring ${name} (full test set)...`);
+    const card = await measureCard(name, dir);
+    const file = join(dir, name, "card.json");
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(card, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+    log(
+      `  ${name}: float ${pct(card.floatTestAcc)}, fixed ${pct(card.fixedTestAcc)}, agreement ${pct(card.argmaxAgreement)}`,
+    );
+  }
+  const cards = shippedModels(dir)
+    .filter((n) => existsSync(join(dir, n, "card.json")))
+    .map((n) => readJson<ModelCard>(join(dir, n, "card.json")));
+  const notesFile = join(dir, "NOTES.md");
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "";
+  writeFileSync(join(dir, "README.md"), renderCards(cards, notes));
+  return cards;
+}

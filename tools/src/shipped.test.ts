@@ -1,0 +1,48 @@
+/**
+ * Every shipped export (checkpoints/<name>/export) loads with its schema and
+ * blob hash checked, and its plaintext fixed-point accuracy on the first test
+ * images matches what its model card states, within sampling error; its argmax
+ * agrees with the float checkpoint's on those images.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fetchDataset } from "@cbnn/datasets";
+import { loadExport } from "@cbnn/shared";
+import { evaluateExport, initBackend } from "@cbnn/training";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CHECKPOINTS_DIR, type ModelCard, shippedModels } from "./model-cards";
+
+const names = shippedModels();
+/** Images per model: big CIFAR networks are slow in the plain-loop reference evaluator. */
+const imagesFor = (card: ModelCard): number => (card.dataset === "mnist" ? 300 : 100);
+
+describe("shipped models", () => {
+  beforeAll(async () => {
+    await initBackend({ backend: "wasm", log: () => {} });
+  });
+
+  it("there is at least one shipped model with a card", () => {
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(existsSync(join(CHECKPOINTS_DIR, n, "card.json"))).toBe(true);
+  });
+
+  for (const name of names) {
+    it(`${name}: export valid, accuracy as its card states`, async () => {
+      const card = JSON.parse(
+        readFileSync(join(CHECKPOINTS_DIR, name, "card.json"), "utf8"),
+      ) as ModelCard;
+      const dir = join(CHECKPOINTS_DIR, name, "export");
+      const { model } = await loadExport(dir); // schema, version, sha256, shapes
+      expect(model.input.dataset).toBe(card.dataset);
+      await fetchDataset(card.dataset as "mnist" | "cifar10");
+      const n = imagesFor(card);
+      const r = await evaluateExport(dir, { limit: n });
+      // 4 standard errors of a binomial proportion at the card's accuracy, plus one image.
+      const p = card.fixedTestAcc;
+      const tol = 4 * Math.sqrt((p * (1 - p)) / n) + 1 / n;
+      expect(Math.abs(r.acc - p)).toBeLessThanOrEqual(tol);
+      expect(r.float).not.toBeNull();
+      expect(r.float!.argmaxAgreement).toBeGreaterThanOrEqual(0.98);
+    }, 240_000);
+  }
+});
