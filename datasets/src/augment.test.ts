@@ -141,3 +141,30 @@ describe("augmentBatch", () => {
     );
   });
 });
+
+describe("augmentBatch options (MNIST: pad 2, no flip)", () => {
+  const [h, w, c] = [28, 28, 1];
+
+  it("pad 2 shifts by at most 2 pixels and never flips", () => {
+    const img = randomImages(1, h, w, c, 9);
+    // floor(5 * r) = 0 -> dy = dx = -2; r = 0.1 would flip with flip allowed
+    const out = augmentBatch(img, [h, w, c], 1, scripted([0.01, 0.01, 0.1]), {
+      pad: 2,
+      flip: false,
+    });
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const sy = y - 2;
+        const sx = x - 2;
+        const want = sy < 0 || sx < 0 ? 0 : img[sy * w + sx];
+        expect(out[y * w + x]).toBe(want);
+      }
+    const flipped = augmentBatch(img, [h, w, c], 1, scripted([0.01, 0.01, 0.1]), { pad: 2 });
+    expect(flipped[2 * w + 2]).toBe(img[w - 1 - 2 - 2]); // mirrored column, then shifted
+  });
+
+  it("pad 0 without flip is the identity", () => {
+    const img = randomImages(3, h, w, c, 10);
+    expect(augmentBatch(img, [h, w, c], 3, makeRng(1), { pad: 0, flip: false })).toEqual(img);
+  });
+});

@@ -16,6 +16,12 @@ export function makeRng(seed: number): () => number {
   };
 }
 
+/** Crop padding (default AUGMENT_PAD = 4) and whether to flip (default true; false for digits). */
+export interface AugmentOptions {
+  pad?: number;
+  flip?: boolean;
+}
+
 /**
  * Standard CIFAR augmentation, per image: pad by 4 zero pixels on each side, take a random
  * h x w crop, then flip horizontally with probability 1/2. `images` is NHWC uint8 with
@@ -24,14 +30,19 @@ export function makeRng(seed: number): () => number {
  * Per image, `rng` is called three times, in this order: row offset dy = floor(9 * r),
  * column offset dx = floor(9 * r) (offsets into the padded image; 4 = no shift), then
  * flip = r < 0.5. So output(y, x) = input(y + dy - 4, x' + dx - 4) with x' = w - 1 - x when
- * flipped, else x; pixels that fall in the padding are 0.
+ * flipped, else x; pixels that fall in the padding are 0. `opts.pad` changes the 4 (MNIST
+ * uses 2), and `opts.flip: false` never flips (digits), still drawing the third number.
  */
 export function augmentBatch(
   images: Uint8Array,
   shape: [number, number, number],
   count: number,
   rng: () => number,
+  opts: AugmentOptions = {},
 ): Uint8Array {
+  const pad = opts.pad ?? AUGMENT_PAD;
+  const mayFlip = opts.flip ?? true;
+  if (!Number.isInteger(pad) || pad < 0) throw new Error(`augmentBatch: bad pad ${pad}`);
   const [h, w, c] = shape;
   const size = h * w * c;
   if (!Number.isInteger(count) || count < 0) throw new Error(`augmentBatch: bad count ${count}`);
@@ -40,12 +51,12 @@ export function augmentBatch(
       `augmentBatch: ${images.length} bytes for ${count} images of ${h}x${w}x${c} (${count * size} needed)`,
     );
   }
-  const span = 2 * AUGMENT_PAD + 1;
+  const span = 2 * pad + 1;
   const out = new Uint8Array(count * size);
   for (let n = 0; n < count; n++) {
-    const dy = Math.min(span - 1, Math.floor(rng() * span)) - AUGMENT_PAD;
-    const dx = Math.min(span - 1, Math.floor(rng() * span)) - AUGMENT_PAD;
-    const flip = rng() < 0.5;
+    const dy = Math.min(span - 1, Math.floor(rng() * span)) - pad;
+    const dx = Math.min(span - 1, Math.floor(rng() * span)) - pad;
+    const flip = rng() < 0.5 && mayFlip;
     const base = n * size;
     for (let y = 0; y < h; y++) {
       const sy = y + dy;

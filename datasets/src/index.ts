@@ -1,4 +1,4 @@
-export { AUGMENT_PAD, augmentBatch, makeRng } from "./augment";
+export { AUGMENT_PAD, type AugmentOptions, augmentBatch, makeRng } from "./augment";
 export { type FetchOptions, fetchDataset } from "./fetch";
 export { loadImageForModel } from "./image";
 export { datasetInfo } from "./info";

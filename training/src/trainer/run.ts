@@ -230,7 +230,15 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     },
     loss,
     augment: augment
-      ? (images, count, seed) => augmentBatch(images, trainSet.shape, count, makeRng(seed))
+      ? (images, count, seed) =>
+          augmentBatch(
+            images,
+            trainSet.shape,
+            count,
+            makeRng(seed),
+            // digits: small shifts only (a flipped digit is another symbol)
+            dataset === "mnist" ? { pad: 2, flip: false } : {},
+          )
       : null,
     teacherLogits,
     runInfo,
