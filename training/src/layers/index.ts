@@ -2,6 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import { ConstantPad2D } from "./pad";
 import { SignSTE } from "./sign";
 
+export {
+  type BatchNormTrainingResult,
+  batchNormTraining,
+  useFusedBatchNormTraining,
+} from "./batch_norm";
 export { ConstantPad2D, type ConstantPad2DArgs, type Pad2D, samePadding } from "./pad";
 export { SignSTE, signForward, signSTE } from "./sign";
 

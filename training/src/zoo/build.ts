@@ -9,7 +9,7 @@
  * export can find them.
  */
 import type * as tfjs from "@tensorflow/tfjs";
-import { ConstantPad2D, SignSTE, samePadding } from "../layers";
+import { ConstantPad2D, SignSTE, samePadding, useFusedBatchNormTraining } from "../layers";
 import type {
   Activation,
   Block,
@@ -61,14 +61,17 @@ class Builder {
     return layer.apply(x) as SymbolicTensor;
   }
 
+  /** BN whose training-mode pass is one fused op (layers/batch_norm.ts; same layer class). */
   bn(x: SymbolicTensor, name: string): SymbolicTensor {
     return this.apply(
-      this.tf.layers.batchNormalization({
-        name,
-        axis: -1,
-        momentum: BN_MOMENTUM,
-        epsilon: BN_EPSILON,
-      }),
+      useFusedBatchNormTraining(
+        this.tf.layers.batchNormalization({
+          name,
+          axis: -1,
+          momentum: BN_MOMENTUM,
+          epsilon: BN_EPSILON,
+        }),
+      ),
       x,
     );
   }
