@@ -34,7 +34,11 @@ describe("a zoo student's training step on wasm matches cpu (all kernels and lay
       const wasm = await gradsOn("wasm", name);
       expect(Math.abs(wasm.loss - cpu.loss) / cpu.loss).toBeLessThan(1e-5);
       expect(wasm.grads.length).toBe(cpu.grads.length);
-      cpu.grads.forEach((g, i) => expect(relError(wasm.grads[i]!, g)).toBeLessThan(1e-4));
-      cpu.stats.forEach((s, i) => expect(relError(wasm.stats[i]!, s)).toBeLessThan(1e-5));
+      cpu.grads.forEach((g, i) => {
+        expect(relError(wasm.grads[i]!, g)).toBeLessThan(1e-4);
+      });
+      cpu.stats.forEach((s, i) => {
+        expect(relError(wasm.stats[i]!, s)).toBeLessThan(1e-5);
+      });
     }, 60_000);
 });

@@ -74,8 +74,12 @@ describe("fused batch norm in training mode equals tfjs's own", () => {
       const got = step(true, [...shape], batch);
       expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-5);
       expect(got.grads.length).toBe(want.grads.length);
-      got.grads.forEach((g, i) => expect(rel(g, want.grads[i]!)).toBeLessThan(1e-4));
-      got.weights.forEach((w, i) => expect(rel(w, want.weights[i]!)).toBeLessThan(1e-5));
+      got.grads.forEach((g, i) => {
+        expect(rel(g, want.grads[i]!)).toBeLessThan(1e-4);
+      });
+      got.weights.forEach((w, i) => {
+        expect(rel(w, want.weights[i]!)).toBeLessThan(1e-5);
+      });
       expect(rel(got.predict, want.predict)).toBeLessThan(1e-5);
     });
 
