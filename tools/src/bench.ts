@@ -1,5 +1,15 @@
 import { Command } from "commander";
-import { suites, writeReport } from "./bench/index";
+import { DEFAULT_CIFAR_LIMIT, suites, writeReport } from "./bench/index";
+
+function positiveInt(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1) {
+      throw new Error(`${flag} must be a positive integer, got "${v}"`);
+    }
+    return n;
+  };
+}
 
 const program = new Command()
   .name("bench")
@@ -11,8 +21,14 @@ const program = new Command()
     `suites to run (${Object.keys(suites).join(", ")}), "all", or "report" (re-render docs/RESULTS.md only); default: all`,
   )
   .option("--quick", "fewer repeats, smaller inputs (smoke run, < 5 min for all)", false)
+  .option(
+    "--cifar-limit <n>",
+    `models suite: CIFAR-10 accuracy and throughput runs on the first n test images (10000 = the full test set; --quick uses at most 20)`,
+    positiveInt("--cifar-limit"),
+    DEFAULT_CIFAR_LIMIT,
+  )
   .option("--list", "list the suites and exit", false)
-  .action(async (names: string[], opts: { quick: boolean; list: boolean }) => {
+  .action(async (names: string[], opts: { quick: boolean; list: boolean; cifarLimit: number }) => {
     if (opts.list) {
       for (const [n, s] of Object.entries(suites)) console.log(`${n}\t${s.describe}`);
       return;
@@ -32,7 +48,7 @@ const program = new Command()
       for (const n of chosen) {
         console.log(`== ${n}: ${suites[n]!.describe}`);
         const t = performance.now();
-        await suites[n]!.run({ quick: opts.quick });
+        await suites[n]!.run({ quick: opts.quick, cifarLimit: opts.cifarLimit });
         console.log(`== ${n} done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
       }
       console.log(

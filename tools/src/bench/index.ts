@@ -6,7 +6,7 @@ import type { Suite } from "./types";
 
 export { describeRun, type GitInfo, gitInfo, type MachineInfo, machineInfo } from "./env";
 export { type Figure, renderFigures } from "./figures";
-export { type ModelsResults, runModelsBench } from "./models";
+export { DEFAULT_CIFAR_LIMIT, type ModelsResults, runModelsBench } from "./models";
 export { type ProtocolsResults, runProtocolsBench } from "./protocols";
 export { RESULTS_MD, type ReportInput, renderReport, writeReport } from "./report";
 export { RESULTS_DIR, type ResultsFile, readAllResults, writeResults } from "./results";

@@ -61,24 +61,29 @@ export interface PlainRow {
 export interface ModelsResults {
   quick: boolean;
   durationS: number;
+  /** CIFAR-10 accuracy and throughput runs used at most this many test images (the first ones). */
+  cifarLimit: number;
   tfBackend: string;
   models: ModelInfo[];
   secure: SecureRow[];
   plain: PlainRow[];
 }
 
+/** CIFAR-10 accuracy / throughput images of a full (non-quick) run unless --cifar-limit says otherwise. */
+export const DEFAULT_CIFAR_LIMIT = 1000;
+
 interface Plan {
   batch1: { net: NetName; msb: MsbChoice; images: number }[];
   /** Batch sizes tried for throughput (LAN, secure MSB); the best one runs the accuracy set. */
   batches: number[];
-  /** Images per throughput trial, as a multiple of the batch size. */
+  /** Images per throughput trial, as a multiple of the batch size (capped by accuracyImages). */
   trialBatches: number;
   /** Images in the accuracy run (test set size when absent). */
   accuracyImages: number | undefined;
   accuracyMsbs: MsbChoice[];
 }
 
-function plan(dataset: string, quick: boolean): Plan {
+export function plan(dataset: string, quick: boolean, cifarLimit = DEFAULT_CIFAR_LIMIT): Plan {
   const mnist = dataset === "mnist";
   const msbs: MsbChoice[] = mnist ? ["secure", "cbnn"] : ["secure"];
   const batch1: Plan["batch1"] = [];
@@ -90,7 +95,7 @@ function plan(dataset: string, quick: boolean): Plan {
     batch1,
     batches: quick ? [mnist ? 100 : 10] : mnist ? [50, 100, 250, 500] : [10, 25, 50],
     trialBatches: 3,
-    accuracyImages: quick ? (mnist ? 200 : 20) : undefined,
+    accuracyImages: mnist ? (quick ? 200 : undefined) : Math.min(quick ? 20 : Infinity, cifarLimit),
     accuracyMsbs: msbs,
   };
 }
@@ -123,6 +128,7 @@ async function plainRow(
   test: { images: Uint8Array; labels: Uint8Array; count: number },
   batch: number,
   quick: boolean,
+  fixedPred: Int32Array,
 ): Promise<PlainRow> {
   const per = test.images.length / test.count;
   const one = test.images.subarray(0, per);
@@ -140,10 +146,6 @@ async function plainRow(
   );
   const floatBatch = await timeIt(() => void predictFloat(tf, src, many, nb), quick ? 2 : 5);
   const classes = src.model.classes.length;
-  const fixed = argmaxRows(
-    evaluateFixed(src.model, src.exportWeights, test.images, test.count),
-    classes,
-  );
   const flt = argmaxRows(floatLogits(tf, src, test.images, test.count), classes);
   return {
     model: src.name,
@@ -152,7 +154,7 @@ async function plainRow(
     batch: nb,
     fixedBatch,
     floatBatch,
-    fixedAcc: accuracy(fixed, test.labels),
+    fixedAcc: accuracy(fixedPred, test.labels),
     floatAcc: accuracy(flt, test.labels),
     count: test.count,
   };
@@ -171,7 +173,12 @@ function describeRow(r: SecureRow): string {
     ? `, bound ${x.bound.ms.toFixed(1)} ms (x${x.bound.ratio?.toFixed(2) ?? "?"})`
     : "";
   const acc = x.accuracy !== null ? `, acc ${(100 * x.accuracy).toFixed(2)}%` : "";
-  return `${head} per call ${t}, ${x.roundsPerBatch} rounds, online ${x.onlineMBPerImage.toFixed(4)} MB/img, setup ${x.setupMBPerBatch.toFixed(3)} MB/call, ${x.imagesPerSec.toFixed(1)} img/s${acc}${b}${r.matchesFixed === false ? " MISMATCH vs fixed point" : ""}`;
+  const split =
+    x.perBatchOnline && x.perBatchOffline
+      ? ` (online ${x.perBatchOnline.medianMs.toFixed(1)} + offline ${x.perBatchOffline.medianMs.toFixed(1)} ms)`
+      : "";
+  const mb = (v: number | null, d: number) => (v === null ? "?" : v.toFixed(d));
+  return `${head} per call ${t}${split}, ${x.roundsPerBatch} online + ${x.offlineRoundsPerBatch ?? "?"} offline rounds, online ${x.onlineMBPerImage.toFixed(4)} MB/img, offline ${mb(x.offlineMBPerImage, 4)} MB/img, model setup ${mb(x.modelSetupMB, 3)} MB once, ${x.imagesPerSec.toFixed(1)} img/s${acc}${b}${r.matchesFixed === false ? " MISMATCH vs fixed point" : ""}`;
 }
 
 async function secureRow(
@@ -230,6 +237,10 @@ export async function runModelsBench(
   const t0 = performance.now();
   const { tf, name: tfBackend } = await initBackend({ log: () => {} });
   const names = opts.models ?? [...MNIST_MODELS, ...CIFAR_MODELS];
+  const cifarLimit = opts.cifarLimit ?? DEFAULT_CIFAR_LIMIT;
+  if (!Number.isInteger(cifarLimit) || cifarLimit < 1 || cifarLimit > 10_000) {
+    throw new Error(`--cifar-limit must be an integer from 1 to 10000, got ${cifarLimit}`);
+  }
   const models: ModelInfo[] = [];
   const secure: SecureRow[] = [];
   const plain: PlainRow[] = [];
@@ -245,7 +256,7 @@ export async function runModelsBench(
       gap: src.gap,
     });
     log(`${name}: ${src.label}${src.gap ? ` [gap: ${src.gap}]` : ""}, ${src.params} params`);
-    const p = plan(dataset, opts.quick);
+    const p = plan(dataset, opts.quick, cifarLimit);
     for (const b of p.batch1) {
       secure.push(await secureRow(src, "batch1", b.net, b.msb, 1, b.images, null));
     }
@@ -259,7 +270,7 @@ export async function runModelsBench(
           "lan",
           "secure",
           batch,
-          batch * p.trialBatches,
+          Math.min(batch * p.trialBatches, p.accuracyImages ?? Infinity),
           null,
         );
         secure.push(row);
@@ -280,7 +291,7 @@ export async function runModelsBench(
     for (const msb of p.accuracyMsbs) {
       secure.push(await secureRow(src, "accuracy", "lan", msb, best, test.count, fixedPred));
     }
-    const pr = await plainRow(tf, src, test, best, opts.quick);
+    const pr = await plainRow(tf, src, test, best, opts.quick, fixedPred);
     log(
       `  ${name} plaintext: fixed batch 1 ${fmt(pr.fixedBatch1)}; float batch 1 ${fmt(pr.floatBatch1)}; fixed acc ${(100 * pr.fixedAcc).toFixed(2)}%, float acc ${(100 * pr.floatAcc).toFixed(2)}% on ${pr.count}`,
     );
@@ -288,7 +299,15 @@ export async function runModelsBench(
     src.float.dispose();
   }
   const durationS = (performance.now() - t0) / 1000;
-  const results: ModelsResults = { quick: opts.quick, durationS, tfBackend, models, secure, plain };
+  const results: ModelsResults = {
+    quick: opts.quick,
+    durationS,
+    cifarLimit,
+    tfBackend,
+    models,
+    secure,
+    plain,
+  };
   const file = writeResults("models", results);
   log(`wrote ${file} (${durationS.toFixed(0)} s)`);
   return results;

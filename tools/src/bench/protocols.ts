@@ -3,46 +3,33 @@
  * transport), the Z_2^32 ring GEMM/conv kernels vs naive loops, and the
  * shaping ping-pong check (real mutual-TLS WebSockets on loopback).
  */
-import { benchShaping, formatShapingBench, type ShapingBenchRow } from "@cbnn/inference";
-// Not exported from @cbnn/inference's index (bench-only modules of that package).
 import {
   benchGemm,
+  benchProtocols,
+  benchShaping,
   formatGemmBench,
+  formatProtocolsBench,
+  formatShapingBench,
   type GemmBenchResult,
-} from "../../../inference/src/bench/gemm";
-import { benchProtocols } from "../../../inference/src/bench/protocols";
+  type ProtocolsBenchResult,
+  type ShapingBenchRow,
+} from "@cbnn/inference";
 import { writeResults } from "./results";
 import type { Suite, SuiteOptions } from "./types";
 
 export interface ProtocolsResults {
   quick: boolean;
   durationS: number;
-  /** benchProtocols prints a table and returns nothing: its lines, as printed. */
-  protocolLines: string[];
+  /** Per-protocol rows and MnistNet1's costs per MSB variant (`benchProtocols`). */
+  protocols: ProtocolsBenchResult;
   gemm: GemmBenchResult;
   shaping: ShapingBenchRow[];
 }
 
-/** Runs `f`, echoing and collecting what it prints with console.log. */
-async function captureLog(f: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...args: unknown[]) => {
-    const line = args.map(String).join(" ");
-    lines.push(...line.split("\n"));
-    orig(line);
-  };
-  try {
-    await f();
-  } finally {
-    console.log = orig;
-  }
-  return lines;
-}
-
 export async function runProtocolsBench(opts: SuiteOptions): Promise<ProtocolsResults> {
   const t0 = performance.now();
-  const protocolLines = await captureLog(() => benchProtocols({ quick: opts.quick }));
+  const protocols = await benchProtocols({ quick: opts.quick });
+  console.log(formatProtocolsBench(protocols));
   const gemm = await benchGemm({ quick: opts.quick });
   console.log(formatGemmBench(gemm));
   const shaping = await benchShaping({
@@ -51,7 +38,7 @@ export async function runProtocolsBench(opts: SuiteOptions): Promise<ProtocolsRe
   });
   console.log(formatShapingBench(shaping));
   const durationS = (performance.now() - t0) / 1000;
-  const results: ProtocolsResults = { quick: opts.quick, durationS, protocolLines, gemm, shaping };
+  const results: ProtocolsResults = { quick: opts.quick, durationS, protocols, gemm, shaping };
   console.log(`wrote ${writeResults("protocols", results)} (${durationS.toFixed(0)} s)`);
   return results;
 }

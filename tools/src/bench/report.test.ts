@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Figure } from "./figures";
 import type { ModelsResults, SecureRow } from "./models";
+import type { ProtocolsResults } from "./protocols";
 import { renderReport } from "./report";
 import type { ResultsFile } from "./results";
 import { lowerBoundMs } from "./secure-run";
@@ -44,16 +45,21 @@ function row(
       count: kind === "accuracy" ? 200 : 4,
       batches: 4,
       perBatch: t(medianMs),
+      perBatchOnline: t(medianMs - 2),
+      perBatchOffline: t(2),
       onlineMsPerImage: medianMs,
       totalMs: 4 * medianMs,
       imagesPerSec: 1000 / medianMs,
       roundsPerBatch: 18,
+      offlineRoundsPerBatch: msb === "cbnn" ? 4 : 0,
       setupRounds: 3,
       onlineMBPerImage: 0.0129,
-      setupMBPerBatch: 0.48,
+      offlineMBPerImage: 0.0061,
+      modelSetupMB: 0.473,
       maxPartyOnlineBytesPerBatch: 6000,
+      maxPartyBytesPerBatch: 8000,
       accuracy: kind === "accuracy" ? 0.975 : null,
-      bound: { ms: 3.6, ratio: medianMs / 3.6, formula: "" },
+      bound: { ms: 3.6, rounds: 18, ratio: medianMs / 3.6, formula: "" },
     },
     matchesFixed: kind === "accuracy" ? true : null,
     error: null,
@@ -63,6 +69,7 @@ function row(
 const models: ModelsResults = {
   quick: true,
   durationS: 12,
+  cifarLimit: 1000,
   tfBackend: "wasm",
   models: [
     {
@@ -131,12 +138,81 @@ describe("renderReport", () => {
   });
   it("puts our measured rows beside the paper's Table 1 rows", () => {
     expect(md).toMatch(
-      /\| MnistNet1 \| ours, secure MSB \(default\) \| trained \| 0\.031 \[0\.030-0\.032\] \| 0\.004 \(x8\.64\) \| 1\.518 \[1\.517-1\.519\]/,
+      /\| MnistNet1 \| ours, secure MSB \(default\) \| trained \| 0\.031 \[0\.030-0\.032\] \| 0\.029 \+ 0\.002 \| 0\.004 \(x8\.64\) \| 1\.518 \[1\.517-1\.519\] \| 1\.516 \+ 0\.002 \|/,
+    );
+    // online, offline per image, model setup once, rounds online + offline
+    expect(md).toMatch(
+      /\| 0\.0129 \| 0\.0061 \| 0\.473 \| 18 \+ 0 \| 97\.50 on 200 \(= fixed point\) \|/,
     );
     expect(md).toContain(
-      "| MnistNet1 | paper: CBNN |  | 0.010 |  | 0.210 |  | 0.010 |  |  | 98.11 |",
+      "| MnistNet1 | paper: CBNN |  | 0.010 |  |  | 0.210 |  |  | 0.010 |  |  |  | 98.11 |",
     );
-    expect(md).toContain("97.50 on 200 (= fixed point)");
+    expect(md).toContain("Model setup MB (once per run)");
+    expect(md).not.toContain("at every call");
+  });
+  it("states the CIFAR-10 image limit and how to run the full set", () => {
+    expect(md).toContain("a full run uses the first 1000 (--cifar-limit, default 1000)");
+    expect(md).toContain("`--cifar-limit 10000`");
+    const full = renderReport({
+      results: {
+        models: {
+          ...header("models", false),
+          ...models,
+          quick: false,
+          cifarLimit: 250,
+        } as unknown as ResultsFile,
+      },
+      figures,
+    });
+    expect(full).toContain("the first 250 test images (`--cifar-limit 250`)");
+  });
+  it("renders the structured protocol rows", () => {
+    const prot: ProtocolsResults = {
+      quick: true,
+      durationS: 3,
+      protocols: {
+        quick: true,
+        n: 64,
+        repeats: 2,
+        protocols: [
+          {
+            protocol: "mulA",
+            n: 64,
+            repeats: 2,
+            medianMs: 1.25,
+            minMs: 1,
+            maxMs: 2,
+            rounds: 1,
+            bytesSent: [256, 256, 256],
+          },
+        ],
+        mnistNet1: {
+          outBoundBits: ["fc1 22", "fc2 12", "fc3 13"],
+          rows: [
+            {
+              variant: "secure MSB",
+              msb: "secure",
+              bounds: true,
+              onlineRounds: 18,
+              onlineBytes: [4000, 3000, 2740],
+              modelSetupBytes: [0, 473000, 0],
+              offlineBytes: [6100, 0, 0],
+            },
+          ],
+        },
+      },
+      gemm: { quick: true, kernel: "js", node: "v20", cases: [] },
+      shaping: [],
+    };
+    const out = renderReport({
+      results: { protocols: { ...header("protocols", true), ...prot } as unknown as ResultsFile },
+      figures,
+    });
+    expect(out).toContain("| mulA | 64 | 1.3 [1.0-2.0] | 1 | 256 / 256 / 256 |");
+    expect(out).toContain(
+      "| secure MSB | 18 | 9.74 (4000 / 3000 / 2740) | 473.00 | 6.10 (6100 / 0 / 0) |",
+    );
+    expect(out).toContain("proven outBoundBits fc1 22, fc2 12, fc3 13");
   });
   it("marks failed runs, missing models and missing suites as gaps", () => {
     expect(md).toContain("| MnistNet1 | ours, cbnn MSB (opt-in, leaks) | trained | gap: failed |");

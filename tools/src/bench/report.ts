@@ -84,6 +84,20 @@ function timeCell(r: SecureRow | undefined): string {
   return secs(r.result.perBatch);
 }
 
+/** "online + offline" medians, seconds, where the report has per-batch steps. */
+function splitCell(r: SecureRow | undefined): string {
+  const x = r?.result;
+  if (!x?.perBatchOnline || !x.perBatchOffline) return "-";
+  return `${(x.perBatchOnline.medianMs / 1000).toFixed(3)} + ${(x.perBatchOffline.medianMs / 1000).toFixed(3)}`;
+}
+
+function roundsCell(x: SecureRow["result"] | undefined): string {
+  if (!x) return "-";
+  return x.offlineRoundsPerBatch === null || x.offlineRoundsPerBatch === undefined
+    ? `${x.roundsPerBatch} + ?`
+    : `${x.roundsPerBatch} + ${x.offlineRoundsPerBatch}`;
+}
+
 function boundCell(r: SecureRow | undefined): string {
   const b = r?.result?.bound;
   if (!b) return "-";
@@ -114,9 +128,12 @@ function paperRow(p: PaperRow, label: string): string[] {
     "",
     f(p.timeLanS, 3),
     "",
+    "",
     f(p.timeWanS, 3),
     "",
+    "",
     f(p.commMB, 3),
+    "",
     "",
     "",
     f(p.accPct, 2),
@@ -133,25 +150,40 @@ function msbLabel(msb: string): string {
   return msb === "secure" ? "ours, secure MSB (default)" : "ours, cbnn MSB (opt-in, leaks)";
 }
 
+const TIME_TEXT =
+  "Time: seconds per image at batch 1, median [min-max] over the calls of one run (first call left out as warm-up): the data owner's wall time of one secure-inference call = its per-batch offline step (input-independent material for that image) + its online step; the model setup (weights shared once per run) is not in it. 'online + offline' splits the median into the two steps (each its own median). Three processes over mutual-TLS WebSockets on loopback with the paper's shaping (LAN 0.2 ms one-way / 625 MB/s, WAN 80 ms / 40 MB/s).";
+const BOUND_TEXT =
+  "Bound: every round inside the timed call (online rounds + the offline rounds the data owner waits for) x one-way latency + the busiest party's bytes in the call (online + offline) / (2 x bandwidth), and measured/bound.";
+
+function cifarNote(m: ModelsResults): string {
+  const n = m.cifarLimit;
+  return m.quick
+    ? `CIFAR-10 accuracy and throughput runs here: the first ${Math.min(20, n ?? 20)} test images (--quick); a full run uses the first ${n ?? 1000} (--cifar-limit, default 1000), the whole test set with \`--cifar-limit 10000\`.`
+    : `CIFAR-10 accuracy and throughput runs: the first ${n ?? "?"} test images (\`--cifar-limit ${n ?? "?"}\`); the whole test set is \`--cifar-limit 10000\`.`;
+}
+
 function table1(m: ModelsResults, src: ResultsFile): string {
   const head = [
     "Model",
     "Framework / MSB",
     "Weights",
     "Time LAN (s)",
+    "LAN online + offline (s)",
     "LAN bound (s, ratio)",
     "Time WAN (s)",
+    "WAN online + offline (s)",
     "WAN bound (s, ratio)",
-    "Online MB",
-    "Setup MB",
-    "Rounds",
+    "Online MB/image",
+    "Offline MB/image",
+    "Model setup MB (once per run)",
+    "Rounds (online + offline)",
     "Accuracy (%)",
   ];
   const rows: string[][] = [];
   for (const model of ["mnistnet1", "mnistnet2", "mnistnet3"]) {
     const info = m.models.find((x) => x.name === model);
     if (!info) {
-      rows.push([title(model), "ours", `${GAP}: not benchmarked`, "", "", "", "", "", "", "", ""]);
+      rows.push([title(model), "ours", `${GAP}: not benchmarked`, ...Array<string>(11).fill("")]);
     } else {
       for (const msb of ["secure", "cbnn"]) {
         const lan = find(m.secure, model, "batch1", "lan", msb);
@@ -163,12 +195,15 @@ function table1(m: ModelsResults, src: ResultsFile): string {
           msbLabel(msb),
           weightsNote(info),
           timeCell(lan),
+          splitCell(lan),
           boundCell(lan),
           timeCell(wan),
+          splitCell(wan),
           boundCell(wan),
           f(x?.onlineMBPerImage, 4),
-          f(x?.setupMBPerBatch, 3),
-          x ? String(x.roundsPerBatch) : "-",
+          f(x?.offlineMBPerImage, 4),
+          f(x?.modelSetupMB, 3),
+          roundsCell(x),
           info.weights === "random" ? `(random) ${accCell(acc)}` : accCell(acc),
         ]);
       }
@@ -182,7 +217,9 @@ function table1(m: ModelsResults, src: ResultsFile): string {
       "",
       ranOn(src),
       "",
-      "Time: seconds per image at batch 1, median [min-max] over the images of one run (wall time of one secure-inference call at the data owner, weight sharing of that call included), three processes over mutual-TLS WebSockets on loopback with the paper's shaping (LAN 0.2 ms one-way / 625 MB/s, WAN 80 ms / 40 MB/s). Bound: rounds x one-way latency + busiest party's bytes / (2 x bandwidth), and measured/bound. Online MB: all parties' bytes sent per image (MB = 10^6 B). Setup MB: per call (weights shared by P1 at every call). Rounds: online rounds at the data owner. Accuracy: the accuracy run (batched, LAN) on the first N test images; '= fixed point' means every secure prediction equals the plaintext fixed-point evaluator's.",
+      TIME_TEXT,
+      BOUND_TEXT,
+      "Online MB/image: all parties' bytes sent in online steps per image (MB = 10^6 B). Offline MB/image: all parties' per-batch offline material per image (it grows with the images). Model setup MB: the weights P1 shares once per run (all parties; independent of the number of images). Rounds: online rounds of one call + the offline rounds the data owner waits for in it (the per-batch offline step), as counted by the transport. Accuracy: the accuracy run (batched, LAN) on the MNIST test images (all 10,000 unless --quick); '= fixed point' means every secure prediction equals the plaintext fixed-point evaluator's.",
       `Paper rows: ${PAPER_CITATION}, Table 1 (their hardware, not measured here; Comm. as printed).`,
       "",
       table(head, rows),
@@ -278,7 +315,8 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       "",
       ranOn(src),
       "",
-      "Secure MSB (default), batch 1, times median [min-max] seconds per image as in Table 1. Comm.: online MB per image, all parties. Params: the tfjs model's weights including BN moving statistics. Change: separable relative to typical; the paper's change row is recomputed from its printed values (it prints -35.8% for Comm., its values give -34.1%).",
+      "Secure MSB (default), batch 1, times median [min-max] seconds per image as in Table 1 (offline step + online step of one call). Comm.: online MB per image, all parties (the per-batch offline material and the once-per-run model setup are in the Lower bounds and Table 1 notes, not here, as in the paper's online figure). Params: the tfjs model's weights including BN moving statistics. Change: separable relative to typical; the paper's change row is recomputed from its printed values (it prints -35.8% for Comm., its values give -34.1%).",
+      cifarNote(m),
       `Paper rows: ${PAPER_CITATION}, Table 2.`,
       "",
       table(head, rows),
@@ -313,6 +351,7 @@ function table3(m: ModelsResults, src: ResultsFile): string {
     "",
     ranOn(src),
     "",
+    `Ours: as Table 2. ${cifarNote(m)}`,
     `Paper rows: ${PAPER_CITATION}, Table 3.`,
     "",
     table(head, rows),
@@ -352,7 +391,8 @@ function throughput(m: ModelsResults, src: ResultsFile): string {
     "",
     ranOn(src),
     "",
-    "Images per second = images / the data owner's wall time from the first batch to the last logits (setup of each call included). Batch sizes are tried on a few batches each; the best runs the accuracy set (the full test set, or the first N images with --quick).",
+    "Images per second = images / the data owner's wall time from the first batch to the last logits (every batch's offline and online steps included; the once-per-run model setup not). Batch sizes are tried on 3 batches each; the best runs the accuracy set: MNIST the full test set (10,000 images; the first 200 with --quick).",
+    cifarNote(m),
     "",
     table(head, rows),
   ].join("\n");
@@ -410,7 +450,8 @@ function bounds(m: ModelsResults, src: ResultsFile): string {
     "MSB",
     "Batch",
     "Rounds",
-    "Busiest party MB / call",
+    "Offline rounds",
+    "Busiest party MB / call (online + offline)",
     "Bound (ms)",
     "Measured median (ms)",
     "Measured / bound",
@@ -424,7 +465,8 @@ function bounds(m: ModelsResults, src: ResultsFile): string {
       r.msb,
       String(r.batch),
       String(r.result!.roundsPerBatch),
-      f(r.result!.maxPartyOnlineBytesPerBatch / 1e6, 4),
+      r.result!.offlineRoundsPerBatch === null ? "?" : String(r.result!.offlineRoundsPerBatch),
+      f((r.result!.maxPartyBytesPerBatch ?? r.result!.maxPartyOnlineBytesPerBatch) / 1e6, 4),
       f(r.result!.bound!.ms, 1),
       f(r.result!.perBatch?.medianMs, 1),
       f(r.result!.bound!.ratio, 2),
@@ -434,10 +476,54 @@ function bounds(m: ModelsResults, src: ResultsFile): string {
     "",
     ranOn(src),
     "",
-    "Bound per secure call = online rounds x one-way latency + (bytes the busiest party sends) / (2 links x bandwidth): no schedule over the shaped links can be faster. The rest is computation (all three parties share this machine's cores), per-call weight sharing, and shaper timer lateness. Rows with one call have no median (n-1 gaps for n calls).",
+    "Bound per secure call = (online rounds + the offline rounds the data owner waits for in the call's offline step) x one-way latency + (bytes the busiest party sends in the call, online + offline) / (2 links x bandwidth): no schedule over the shaped links can be faster. Both steps are inside the timed interval (Time in Tables 1-3 is offline + online), so both count: with online rounds alone (the bound before commit a7f979f) the cbnn MSB looked 1.5x its bound under WAN, because its per-batch offline material (beta by a b2a, then (1-2 beta) r by a multiplication, per sign layer) costs the data owner more latencies per call (the Offline rounds column); the secure MSB's offline daBits are a message the data owner only sends, 0 rounds it waits for. Rounds are causal depth at the data owner (transport counters). The rest of the measured time is computation (all three parties share this machine's cores) and shaper timer lateness. Rows with one call have no median.",
     "",
     table(head, rows),
   ].join("\n");
+}
+
+function protocolTables(p: ProtocolsResults): string[] {
+  const b = p.protocols;
+  if (!b?.protocols) {
+    return [
+      "**Gap:** this protocols.json predates structured `benchProtocols` results; re-run `pnpm bench protocols`.",
+    ];
+  }
+  const bytes = (xs: number[]) => xs.join(" / ");
+  const kb = (xs: number[]) => (xs.reduce((a, c) => a + c, 0) / 1000).toFixed(2);
+  return [
+    `Per-protocol time, rounds and bytes on ${b.n} values, all three parties in one process over the in-memory transport (\`benchProtocols\`): ms per call median [min-max] over ${b.repeats} repeats; rounds and bytes counted by the transport. The cbnn MSB row includes its preprocessing.`,
+    "",
+    table(
+      ["Protocol", "Values", "Time (ms)", "Rounds", "Bytes sent P0 / P1 / P2"],
+      b.protocols.map((r) => [
+        r.protocol,
+        String(r.n),
+        `${r.medianMs.toFixed(1)} [${r.minMs.toFixed(1)}-${r.maxMs.toFixed(1)}]`,
+        String(r.rounds),
+        bytes(r.bytesSent),
+      ]),
+    ),
+    "",
+    `MnistNet1 (784-128-128-10, Sign; random integer weights in [-32, 32), proven outBoundBits ${b.mnistNet1.outBoundBits.join(", ")}) at batch 1, memory transport: KB = 1000 bytes sent, all parties (P0 / P1 / P2 bytes).`,
+    "",
+    table(
+      [
+        "MSB variant",
+        "Online rounds",
+        "Online KB (P0 / P1 / P2 B)",
+        "Model setup KB, once per run",
+        "Offline KB, per batch (this image)",
+      ],
+      b.mnistNet1.rows.map((r) => [
+        r.variant,
+        String(r.onlineRounds),
+        `${kb(r.onlineBytes)} (${bytes(r.onlineBytes)})`,
+        kb(r.modelSetupBytes),
+        `${kb(r.offlineBytes)} (${bytes(r.offlineBytes)})`,
+      ]),
+    ),
+  ];
 }
 
 function protocols(p: ProtocolsResults, src: ResultsFile): string {
@@ -468,11 +554,7 @@ function protocols(p: ProtocolsResults, src: ResultsFile): string {
     "",
     ranOn(src),
     "",
-    "Per-protocol time, rounds and bytes on the in-memory transport (`benchProtocols`, as printed; median (min, max) over repeats):",
-    "",
-    "```",
-    ...p.protocolLines,
-    "```",
+    ...protocolTables(p),
     "",
     `Ring Z_2^32 kernels, one core (default GEMM kernel: ${g.kernel}); ms per call median [min-max], GMAC/s at the median:`,
     "",

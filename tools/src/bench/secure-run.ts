@@ -24,28 +24,47 @@ export interface SecureRunSummary {
   count: number;
   batches: number;
   /**
-   * Wall time per secure-inference call (one batch) at the data owner: gaps
-   * between consecutive batch-done events (the first batch has no start mark,
-   * so n batches give n-1 samples). Includes the per-call weight sharing.
+   * Wall time of one secure-inference call (one batch) at the data owner:
+   * its offline step (this batch's material) plus its online step, from P0's
+   * own per-batch times (`EvalReport.batchOfflineMs` + `batchOnlineMs`). The
+   * first batch is left out as warm-up when there are two or more. The model
+   * setup (weights shared once per run) is not in it. For a report without
+   * per-batch times: the gaps between P0's batch-done events (n - 1 samples).
    */
   perBatch: TimingStats | null;
+  /** The online step alone (pixels shared, layers, logits to P0), same batches. */
+  perBatchOnline: TimingStats | null;
+  /** The offline step alone (per-batch material), same batches. */
+  perBatchOffline: TimingStats | null;
   /** P0's online wall time per image (setup phase excluded), mean over the run. */
   onlineMsPerImage: number;
-  /** P0's wall time from the first batch to the last logits, ms. */
+  /** P0's wall time from the first batch to the last logits (offline steps included), ms. */
   totalMs: number;
   imagesPerSec: number;
+  /** Online rounds of one batch at P0. */
   roundsPerBatch: number;
+  /** Rounds P0 waits for in one batch's offline step (null: not in the report). */
+  offlineRoundsPerBatch: number | null;
+  /** All setup rounds at P0 (hello, seeds, model setup, every batch's offline step). */
   setupRounds: number;
   /** All parties' online bytes sent, per image, MB (10^6 bytes). */
   onlineMBPerImage: number;
-  /** All parties' setup bytes sent (hello, seeds, weight sharing of every call), per call, MB. */
-  setupMBPerBatch: number;
+  /** All parties' per-batch offline material sent, per image, MB (null: not in the report). */
+  offlineMBPerImage: number | null;
+  /** All parties' model setup bytes sent (weight sharing, once per run), MB (null: not in the report). */
+  modelSetupMB: number | null;
   /** Largest single party's online bytes sent per batch. */
   maxPartyOnlineBytesPerBatch: number;
+  /** Largest single party's online + offline bytes sent per batch (what one timed call sends). */
+  maxPartyBytesPerBatch: number;
   accuracy: number | null;
   predictions: number[];
-  /** Lower bound on one call under the shaping, and measured (perBatch median) / bound. */
-  bound: { ms: number; ratio: number | null; formula: string } | null;
+  /**
+   * Lower bound on one timed call (`perBatch`) under the shaping, and
+   * measured median / bound. Its rounds are every round inside the timed
+   * interval: online + the offline rounds P0 waits for.
+   */
+  bound: { ms: number; rounds: number; ratio: number | null; formula: string } | null;
 }
 
 /**
@@ -63,25 +82,48 @@ export function lowerBoundMs(
   return rounds * latencyMs + tx;
 }
 
+/** Per-batch samples, the first (warm-up) left out when there are two or more. */
+function steady(xs: number[] | undefined): TimingStats | null {
+  if (!xs || xs.length === 0) return null;
+  return stats(xs.length > 1 ? xs.slice(1) : xs);
+}
+
 export function summarise(spec: SecureRunSpec, r: EvalReport, stamps: number[]): SecureRunSummary {
-  const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!);
-  const perBatch = gaps.length ? stats(gaps) : null;
-  const online = r.parties.reduce((a, p) => a + p.online.bytesSent, 0);
-  const setup = r.parties.reduce((a, p) => a + p.setup.bytesSent, 0);
-  const maxParty = Math.max(...r.parties.map((p) => p.online.bytesSent)) / r.batches;
+  const haveSteps =
+    r.batchOfflineMs !== undefined &&
+    r.batchOnlineMs !== undefined &&
+    r.batchOfflineMs.length === r.batches &&
+    r.batchOnlineMs.length === r.batches;
+  let perBatch: TimingStats | null;
+  let perBatchOnline: TimingStats | null = null;
+  let perBatchOffline: TimingStats | null = null;
+  if (haveSteps) {
+    perBatch = steady(r.batchOnlineMs!.map((x, i) => x + r.batchOfflineMs![i]!));
+    perBatchOnline = steady(r.batchOnlineMs);
+    perBatchOffline = steady(r.batchOfflineMs);
+  } else {
+    const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!);
+    perBatch = gaps.length ? stats(gaps) : null;
+  }
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const online = sum(r.parties.map((p) => p.online.bytesSent));
+  const hasOffline = r.parties.every((p) => p.offline !== undefined);
+  const hasModel = r.parties.every((p) => p.modelSetup !== undefined);
+  const offline = hasOffline ? sum(r.parties.map((p) => p.offline!.bytesSent)) : null;
+  const maxOnline = Math.max(...r.parties.map((p) => p.online.bytesSent)) / r.batches;
+  const maxAll =
+    Math.max(...r.parties.map((p) => p.online.bytesSent + (p.offline?.bytesSent ?? 0))) / r.batches;
+  const offRounds = r.offlineRoundsPerBatch ?? null;
   const profile = NET_PROFILES[spec.net];
   let bound: SecureRunSummary["bound"] = null;
   if (spec.net !== "none") {
-    const ms = lowerBoundMs(
-      r.onlineRoundsPerBatch,
-      maxParty,
-      profile.latencyMs,
-      profile.bytesPerSec,
-    );
+    const rounds = r.onlineRoundsPerBatch + (offRounds ?? 0);
+    const ms = lowerBoundMs(rounds, maxAll, profile.latencyMs, profile.bytesPerSec);
     bound = {
       ms,
+      rounds,
       ratio: perBatch ? perBatch.medianMs / ms : null,
-      formula: `${r.onlineRoundsPerBatch} rounds x ${profile.latencyMs} ms + ${(maxParty / 1e6).toFixed(4)} MB / (2 x ${profile.bytesPerSec / 1e6} MB/s)`,
+      formula: `(${r.onlineRoundsPerBatch} online + ${offRounds ?? "?"} offline) rounds x ${profile.latencyMs} ms + ${(maxAll / 1e6).toFixed(4)} MB / (2 x ${profile.bytesPerSec / 1e6} MB/s)`,
     };
   }
   return {
@@ -91,14 +133,19 @@ export function summarise(spec: SecureRunSpec, r: EvalReport, stamps: number[]):
     count: r.count,
     batches: r.batches,
     perBatch,
+    perBatchOnline,
+    perBatchOffline,
     onlineMsPerImage: r.onlineMsPerImage,
     totalMs: r.totalMs,
     imagesPerSec: (r.count * 1000) / r.totalMs,
     roundsPerBatch: r.onlineRoundsPerBatch,
+    offlineRoundsPerBatch: offRounds,
     setupRounds: r.setupRounds,
     onlineMBPerImage: online / 1e6 / r.count,
-    setupMBPerBatch: setup / 1e6 / r.batches,
-    maxPartyOnlineBytesPerBatch: maxParty,
+    offlineMBPerImage: offline === null ? null : offline / 1e6 / r.count,
+    modelSetupMB: hasModel ? sum(r.parties.map((p) => p.modelSetup!.bytesSent)) / 1e6 : null,
+    maxPartyOnlineBytesPerBatch: maxOnline,
+    maxPartyBytesPerBatch: maxAll,
     accuracy: r.accuracy,
     predictions: r.predictions,
     bound,
