@@ -40,6 +40,8 @@ export interface SecureRow {
   /** Secure predictions equal the plaintext fixed-point ones on every image. */
   matchesFixed: boolean | null;
   error: string | null;
+  /** Wall time of the whole run in this suite (process start, connect, model setup included), s. */
+  wallS?: number;
 }
 
 export interface PlainRow {
@@ -190,6 +192,7 @@ async function secureRow(
   limit: number,
   fixedPred: Int32Array | null,
 ): Promise<SecureRow> {
+  const w0 = performance.now();
   const res = await secureRun({
     exportDir: src.exportDir,
     dataset: src.model.input.dataset,
@@ -226,7 +229,8 @@ async function secureRow(
       error: null,
     };
   }
-  log(describeRow(row));
+  row.wallS = (performance.now() - w0) / 1000;
+  log(`${describeRow(row)} [${row.wallS.toFixed(1)} s wall]`);
   return row;
 }
 
