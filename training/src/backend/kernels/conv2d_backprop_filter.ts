@@ -88,6 +88,22 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   );
   const g = geometry(info);
   const [kh, kw, cin, cout] = a.filterShape;
+  if (kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0) {
+    // 1x1, stride 1, no padding (pointwise convs): dW = x^T dy, with wasm's Transpose
+    // (~2x faster than the JS im2col, which for 1x1 is the same transpose) and a plain GEMM.
+    const wasm1 = asWasm(backend);
+    const r = tf.tidy(() =>
+      tf
+        .matMul(
+          asTensor(x).reshape([g.n * g.h * g.w, cin]),
+          asTensor(dy).reshape([g.n * g.outH * g.outW, cout]),
+          true,
+          false,
+        )
+        .reshape([1, 1, cin, cout]),
+    );
+    return kernelOutput(wasm1, r);
+  }
   if (useConvForm(g) && g.dh === 1 && g.dw === 1) {
     const wasm0 = asWasm(backend);
     const r = tf.tidy(() => conv2dFilterGradByConv(asTensor(x), asTensor(dy), g, cout));
