@@ -80,3 +80,27 @@ describe("MaxPoolWithArgmax on wasm matches cpu", () => {
       }
     });
 });
+
+describe("maxPoolGradTiled equals the general loop", () => {
+  it("2x2 and 3x2 tiles over odd sizes, ties, -Infinity windows", async () => {
+    const { maxPoolGradGeneral, maxPoolGradTiled, poolGeometry } = await import("./max_pool_grad");
+    for (const [h, w, k, kw] of [
+      [7, 6, 2, 2],
+      [9, 8, 3, 2],
+      [4, 4, 2, 2],
+    ] as const) {
+      const c = 5;
+      const x = randomValues(2 * h * w * c, h + w).map((v) => (v < -0.5 ? -1 : v < 0 ? 1 : v));
+      x.fill(Number.NEGATIVE_INFINITY, 0, 2 * w * c); // first window rows: no finite value
+      const g = poolGeometry(
+        tf.backend_util.computePool2DInfo([2, h, w, c], [k, kw], [k, kw], 1, "valid"),
+      );
+      const dy = randomValues(2 * g.outH * g.outW * c, 9);
+      const a = new Float32Array(x.length);
+      const b = new Float32Array(x.length);
+      maxPoolGradTiled(x, dy, g, a);
+      maxPoolGradGeneral(x, dy, g, b);
+      expect(Array.from(a)).toEqual(Array.from(b));
+    }
+  });
+});

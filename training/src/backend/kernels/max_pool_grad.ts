@@ -78,8 +78,65 @@ export function forEachWindowMax(
   }
 }
 
+/**
+ * The same for windows that tile the input (stride = window, all windows inside it: every
+ * zoo maxpool), without per-window buffers or callbacks; same rule (first maximum in scan
+ * order, windows without a value > -infinity get none).
+ */
+export function maxPoolGradTiled(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  g: PoolGeometry,
+  dx: Float32Array,
+): void {
+  dx.fill(0);
+  const c = g.c;
+  const offs: number[] = [];
+  for (let r = 0; r < g.kh; r++) for (let q = 0; q < g.kw; q++) offs.push((r * g.w + q) * c);
+  const taps = offs.length;
+  let o = 0;
+  for (let b = 0; b < g.n; b++) {
+    for (let oh = 0; oh < g.outH; oh++) {
+      for (let ow = 0; ow < g.outW; ow++) {
+        const base = ((b * g.h + oh * g.kh) * g.w + ow * g.kw) * c;
+        for (let ch = 0; ch < c; ch++, o++) {
+          let arg = -1;
+          let best = Number.NEGATIVE_INFINITY;
+          for (let t = 0; t < taps; t++) {
+            const i = base + offs[t]! + ch;
+            const v = x[i]!;
+            if (v > best) {
+              best = v;
+              arg = i;
+            }
+          }
+          if (arg >= 0) dx[arg]! += dy[o]!;
+        }
+      }
+    }
+  }
+}
+
 /** dx of max pooling: each window's gradient goes to its first maximum. */
 export function maxPoolGradMath(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  g: PoolGeometry,
+  dx: Float32Array,
+): void {
+  const tiles =
+    g.sh === g.kh &&
+    g.sw === g.kw &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outH * g.kh <= g.h &&
+    g.outW * g.kw <= g.w;
+  if (tiles) maxPoolGradTiled(x, dy, g, dx);
+  else maxPoolGradGeneral(x, dy, g, dx);
+}
+
+/** The general loop (any stride and padding). */
+export function maxPoolGradGeneral(
   x: ArrayLike<number>,
   dy: ArrayLike<number>,
   g: PoolGeometry,
