@@ -35,3 +35,28 @@ export function runMain(main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/**
+ * An AbortSignal raised by the first Ctrl-C (the trainer then saves a checkpoint
+ * and stops); a second Ctrl-C exits at once with code 130. One keypress can
+ * arrive two or three times (the terminal signals the whole process group and
+ * launchers in it, pnpm and tsx, relay it to their child too), so repeats within
+ * a second count as the same keypress.
+ */
+export function abortOnCtrlC(): AbortSignal {
+  const ctrl = new AbortController();
+  let first = 0;
+  process.on("SIGINT", () => {
+    if (ctrl.signal.aborted) {
+      if (performance.now() - first < 1000) return;
+      process.stderr.write("\nsecond Ctrl-C: exiting without a checkpoint\n");
+      process.exit(130);
+    }
+    process.stderr.write(
+      "\nCtrl-C: saving a checkpoint after this step (Ctrl-C again to quit at once)\n",
+    );
+    first = performance.now();
+    ctrl.abort();
+  });
+  return ctrl.signal;
+}

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { BACKEND_CHOICES } from "../backend";
 import { parseLambdas, runSweep } from "../sweep/sweep";
-import { parseChoice, parseNumber, runMain } from "./common";
+import { abortOnCtrlC, parseChoice, parseNumber, runMain } from "./common";
 
 const program = new Command()
   .name("pnpm sweep")
@@ -81,14 +81,7 @@ interface SweepCli {
 runMain(async () => {
   program.parse();
   const o = program.opts<SweepCli>();
-  const ctrl = new AbortController();
-  process.on("SIGINT", () => {
-    if (ctrl.signal.aborted) process.exit(130);
-    process.stderr.write(
-      "\nCtrl-C: saving a checkpoint after this step (Ctrl-C again to quit at once)\n",
-    );
-    ctrl.abort();
-  });
+  const signal = abortOnCtrlC();
   const r = await runSweep({
     model: o.model,
     teacher: o.teacher,
@@ -107,7 +100,7 @@ runMain(async () => {
     limit: o.limit,
     augment: o.augment,
     kdCacheDir: o.kdCache,
-    signal: ctrl.signal,
+    signal,
   });
   console.log("lambda  best-epoch  val-acc  test-acc");
   for (const row of r.rows) {

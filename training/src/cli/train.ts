@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { BACKEND_CHOICES } from "../backend";
 import { DEFAULT_RUNS_DIR, runTraining } from "../trainer/run";
 import { loadTrainConfig } from "../trainer/train-config";
-import { parseChoice, parseNumber, runMain } from "./common";
+import { abortOnCtrlC, parseChoice, parseNumber, runMain } from "./common";
 
 const program = new Command()
   .name("pnpm train")
@@ -115,17 +115,7 @@ runMain(async () => {
       if (k !== "description" && program.getOptionValueSource(k) !== "cli") target[k] = v;
     }
   }
-  const ctrl = new AbortController();
-  process.on("SIGINT", () => {
-    if (ctrl.signal.aborted) {
-      process.stderr.write("\nsecond Ctrl-C: exiting without a checkpoint\n");
-      process.exit(130);
-    }
-    process.stderr.write(
-      "\nCtrl-C: saving a checkpoint after this step (Ctrl-C again to quit at once)\n",
-    );
-    ctrl.abort();
-  });
+  const signal = abortOnCtrlC();
   const r = await runTraining({
     model: o.model,
     teacher: o.teacher ?? null,
@@ -147,7 +137,7 @@ runMain(async () => {
     augment: o.augment,
     kdCacheDir: o.kdCache,
     testAtEnd: o.test,
-    signal: ctrl.signal,
+    signal,
   });
   if (r.stopped) {
     process.stderr.write(`stopped; resume with: pnpm train ... --out ${r.runDir} --resume\n`);
