@@ -42,7 +42,7 @@ function maxAbsOf(v: Vec): number {
   return m;
 }
 
-function linearAcc(l: Layer, weights: Int32Array, x: Vec, ring: boolean): Vec {
+export function linearAcc(l: Layer, weights: Int32Array, x: Vec, ring: boolean): Vec {
   if (!("weights" in l)) throw new Error("not a linear layer");
   const W = tensorOf(weights, l.weights);
   const B = tensorOf(weights, l.bias);
@@ -113,7 +113,7 @@ function linearAcc(l: Layer, weights: Int32Array, x: Vec, ring: boolean): Vec {
   return acc;
 }
 
-function shiftRight(acc: Vec, s: number, ring: boolean): Vec {
+export function shiftRight(acc: Vec, s: number, ring: boolean): Vec {
   if (s === 0) return acc;
   if (ring) {
     for (let k = 0; k < acc.length; k++) acc[k] = acc[k] >> s;
@@ -124,7 +124,7 @@ function shiftRight(acc: Vec, s: number, ring: boolean): Vec {
   return acc;
 }
 
-function maxpool(l: Extract<Layer, { kind: "maxpool" }>, x: Vec, ring: boolean): Vec {
+export function maxpool(l: Extract<Layer, { kind: "maxpool" }>, x: Vec, ring: boolean): Vec {
   const [, w, c] = l.inShape;
   const [oh, ow] = l.outShape;
   const [ph, pw] = l.pool;

@@ -164,7 +164,7 @@ export function floatModelShapes(model: FloatModel): FloatLayerShapes[] {
   return out;
 }
 
-function applyLayer(l: FloatLayer, s: FloatLayerShapes, x: Float64Array): Float64Array {
+export function applyLayer(l: FloatLayer, s: FloatLayerShapes, x: Float64Array): Float64Array {
   const [h, w, c] = s.inShape;
   const [oh, ow, oc] = s.outShape;
   switch (l.kind) {
