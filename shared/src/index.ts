@@ -1,3 +1,4 @@
+export * from "./eval/compare";
 export * from "./eval/fixed";
 export * from "./eval/float";
 export * from "./export/bounds";

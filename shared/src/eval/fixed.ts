@@ -27,6 +27,8 @@ interface RunOptions {
   ring: boolean;
   /** Called per layer with the largest |value| before any shift (linear) or of the output. */
   onLayer?: (index: number, maxAbs: number) => void;
+  /** Called per image and layer with the layer's output (after any shift). */
+  onOutput?: (image: number, index: number, out: Vec) => void;
 }
 
 function alloc(ring: boolean, n: number): Vec {
@@ -154,6 +156,38 @@ export function maxpool(l: Extract<Layer, { kind: "maxpool" }>, x: Vec, ring: bo
   return y;
 }
 
+/** One layer on one image's activation (ring or float64); onAcc sees a linear layer's pre-shift values. */
+function applyFixedLayer(
+  l: Layer,
+  weights: Int32Array,
+  x: Vec,
+  ring: boolean,
+  onAcc?: (acc: Vec) => void,
+): Vec {
+  switch (l.kind) {
+    case "conv2d":
+    case "depthwise2d":
+    case "pointwise2d":
+    case "dense": {
+      const acc = linearAcc(l, weights, x, ring);
+      onAcc?.(acc);
+      return shiftRight(acc, l.outShift, ring);
+    }
+    case "sign": {
+      const y = alloc(ring, x.length);
+      for (let k = 0; k < x.length; k++) y[k] = x[k] >= 0 ? 1 : 0;
+      return y;
+    }
+    case "relu": {
+      const y = alloc(ring, x.length);
+      for (let k = 0; k < x.length; k++) y[k] = Math.max(x[k], 0);
+      return y;
+    }
+    case "maxpool":
+      return maxpool(l, x, ring);
+  }
+}
+
 function run(
   model: ModelExport,
   weights: Int32Array,
@@ -171,42 +205,53 @@ function run(
   }
   const classes = model.classes.length;
   const out = alloc(opts.ring, count * classes);
-  const { ring } = opts;
+  const { ring, onLayer, onOutput } = opts;
   for (let n = 0; n < count; n++) {
     let x: Vec = alloc(ring, inSize);
     for (let k = 0; k < inSize; k++) x[k] = images[n * inSize + k];
     model.layers.forEach((l, li) => {
-      switch (l.kind) {
-        case "conv2d":
-        case "depthwise2d":
-        case "pointwise2d":
-        case "dense": {
-          const acc = linearAcc(l, weights, x, ring);
-          opts.onLayer?.(li, maxAbsOf(acc));
-          x = shiftRight(acc, l.outShift, ring);
-          return;
-        }
-        case "sign": {
-          const y = alloc(ring, x.length);
-          for (let k = 0; k < x.length; k++) y[k] = x[k] >= 0 ? 1 : 0;
-          x = y;
-          break;
-        }
-        case "relu": {
-          const y = alloc(ring, x.length);
-          for (let k = 0; k < x.length; k++) y[k] = Math.max(x[k], 0);
-          x = y;
-          break;
-        }
-        case "maxpool":
-          x = maxpool(l, x, ring);
-          break;
-      }
-      opts.onLayer?.(li, maxAbsOf(x));
+      const onAcc =
+        onLayer && "weights" in l ? (acc: Vec) => onLayer(li, maxAbsOf(acc)) : undefined;
+      x = applyFixedLayer(l, weights, x, ring, onAcc);
+      if (onLayer && !("weights" in l)) onLayer(li, maxAbsOf(x));
+      onOutput?.(n, li, x);
     });
     out.set(x, n * classes);
   }
   return out;
+}
+
+/**
+ * Runs `model.layers[from .. to-1]` on one activation `x` (the stored int32
+ * input of layer `from`, e.g. {0,1} bits after a sign) in the ring, exactly as
+ * {@link evaluateFixed} does inside a full pass. Used to check a block of the
+ * export in isolation, fed with the float model's activations.
+ */
+export function runFixedLayers(
+  model: ModelExport,
+  weights: Int32Array,
+  x: Int32Array,
+  from: number,
+  to: number,
+): Int32Array {
+  if (
+    !Number.isInteger(from) ||
+    !Number.isInteger(to) ||
+    from < 0 ||
+    to > model.layers.length ||
+    from > to
+  ) {
+    throw new RangeError(`runFixedLayers: layers ${from}..${to} outside 0..${model.layers.length}`);
+  }
+  if (from < to && x.length !== shapeSize(model.layers[from].inShape)) {
+    throw new ExportFormatError(
+      `layers[${from}].inShape`,
+      `is [${model.layers[from].inShape.join(", ")}] but the activation has ${x.length} values`,
+    );
+  }
+  let v: Vec = x;
+  for (let li = from; li < to; li++) v = applyFixedLayer(model.layers[li], weights, v, true);
+  return v as Int32Array;
 }
 
 /**
@@ -220,6 +265,24 @@ export function evaluateFixed(
   count: number,
 ): Int32Array {
   return run(model, weights, images, count, { ring: true }) as Int32Array;
+}
+
+/**
+ * {@link evaluateFixed} that also hands every layer's int32 output (after
+ * any shift) to `onOutput(image, layerIndex, out)`; `out` is not modified
+ * afterwards, so it may be kept.
+ */
+export function evaluateFixedTraced(
+  model: ModelExport,
+  weights: Int32Array,
+  images: Uint8Array,
+  count: number,
+  onOutput: (image: number, index: number, out: Int32Array) => void,
+): Int32Array {
+  return run(model, weights, images, count, {
+    ring: true,
+    onOutput: (n, i, out) => onOutput(n, i, out as Int32Array),
+  }) as Int32Array;
 }
 
 export interface LayerRange {

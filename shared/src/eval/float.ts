@@ -263,6 +263,20 @@ export function applyLayer(l: FloatLayer, s: FloatLayerShapes, x: Float64Array):
  * `images` is NHWC uint8, count x h x w x c.
  */
 export function evaluateFloat(model: FloatModel, images: Uint8Array, count: number): Float32Array {
+  return evaluateFloatTraced(model, images, count);
+}
+
+/**
+ * {@link evaluateFloat} that also hands every layer's float64 output to
+ * `onOutput(image, layerIndex, out)` (indices into `model.layers`); `out` is
+ * not modified afterwards, so it may be kept.
+ */
+export function evaluateFloatTraced(
+  model: FloatModel,
+  images: Uint8Array,
+  count: number,
+  onOutput?: (image: number, index: number, out: Float64Array) => void,
+): Float32Array {
   const shapes = floatModelShapes(model);
   const inSize = shapeSize(model.input.shape);
   if (images.length < count * inSize) {
@@ -283,6 +297,7 @@ export function evaluateFloat(model: FloatModel, images: Uint8Array, count: numb
     }
     model.layers.forEach((l, i) => {
       x = applyLayer(l, shapes[i], x);
+      onOutput?.(n, i, x);
     });
     logits.set(x, n * classes);
   }

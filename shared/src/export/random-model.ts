@@ -1,3 +1,4 @@
+import { evaluateFloatTraced } from "../eval/float";
 import type { FloatBatchNorm, FloatLayer, FloatModel, FloatShape3 } from "./float-model";
 
 /** Small seeded PRNG (mulberry32) for reproducible test models and inputs. */
@@ -194,4 +195,100 @@ export function randomReluNet(seed: number): FloatModel {
       { kind: "dense", name: "fc2", weights: tensor(r, 16 * 10, 1 / 4), bias: tensor(r, 10, 0.1) },
     ],
   );
+}
+
+/**
+ * CifarNet2-like deep Sign net on 12x12x3: conv2d 3x3 (same, zero padding)
+ * + BN + sign, then `blocks` separable blocks (depthwise 3x3 same with pad -1,
+ * pointwise, no biases, BN + sign, maxpool after blocks 2 and 4), flatten,
+ * dense. Weight scales follow a briefly trained CifarNet2 (depthwise ~0.07,
+ * pointwise ~0.15). Its batch norms are random: pass it through
+ * {@link fitBatchNormStatistics} to get trained-like thresholds.
+ */
+export function randomSeparableSignNet(seed: number, blocks = 5, width = 16): FloatModel {
+  const r = seededRandom(seed);
+  const bn = (name: string, c: number): FloatBatchNorm => ({
+    ...randomBatchNorm(r, name, c, { negativeGammas: true }),
+    beta: tensor(r, c, 0.1),
+  });
+  const layers: FloatLayer[] = [
+    {
+      kind: "conv2d",
+      name: "b0_conv",
+      kernel: [3, 3],
+      strides: [1, 1],
+      padding: "same",
+      padValue: 0,
+      weights: tensor(r, 3 * 3 * 3 * width, 0.1),
+    },
+    bn("b0_bn", width),
+    { kind: "sign", name: "b0_sign" },
+  ];
+  let side = 12;
+  for (let b = 1; b <= blocks; b++) {
+    layers.push(
+      {
+        kind: "depthwise2d",
+        name: `b${b}_dw`,
+        kernel: [3, 3],
+        strides: [1, 1],
+        padding: "same",
+        padValue: -1,
+        weights: tensor(r, 3 * 3 * width, 0.07),
+      },
+      { kind: "pointwise2d", name: `b${b}_pw`, weights: tensor(r, width * width, 0.15) },
+      bn(`b${b}_bn`, width),
+      { kind: "sign", name: `b${b}_sign` },
+    );
+    if ((b === 2 || b === 4) && side >= 2) {
+      layers.push({ kind: "maxpool", name: `b${b}_pool`, pool: [2, 2], strides: [2, 2] });
+      side = Math.floor(side / 2);
+    }
+  }
+  layers.push(
+    { kind: "flatten", name: "flatten" },
+    {
+      kind: "dense",
+      name: "fc",
+      weights: tensor(r, side * side * width * 10, 0.03),
+      bias: tensor(r, 10, 0.1),
+    },
+  );
+  return base("separable-sign", [12, 12, 3], layers);
+}
+
+/**
+ * A copy of `model` whose batch norms hold the per-channel mean and variance
+ * of their inputs on the images (each fitted after the ones before it), as a
+ * trained model's moving statistics do: the sign thresholds then sit near the
+ * middle of the pre-sign distributions, where most values are, unlike
+ * {@link randomBatchNorm}'s random statistics.
+ */
+export function fitBatchNormStatistics(
+  model: FloatModel,
+  images: Uint8Array,
+  count: number,
+): FloatModel {
+  const layers = model.layers.map((l) => ({ ...l }));
+  const fitted: FloatModel = { ...model, layers };
+  layers.forEach((l, i) => {
+    if (l.kind !== "batchnorm" || i === 0) return;
+    const c = l.mean.length;
+    const sum = new Float64Array(c);
+    const sq = new Float64Array(c);
+    let n = 0;
+    // layers before i already hold fitted statistics; later ones do not matter here
+    evaluateFloatTraced(fitted, images, count, (_, li, out) => {
+      if (li !== i - 1) return;
+      for (let k = 0; k < out.length; k++) {
+        sum[k % c] += out[k];
+        sq[k % c] += out[k] * out[k];
+      }
+      n += out.length / c;
+    });
+    const mean = Float32Array.from(sum, (s) => s / n);
+    const variance = Float32Array.from(sq, (s, k) => Math.max(s / n - mean[k] * mean[k], 1e-6));
+    layers[i] = { ...l, mean, variance };
+  });
+  return fitted;
 }
