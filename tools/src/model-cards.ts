@@ -94,6 +94,8 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   parts.push(`--epochs ${h.epochs}`, `--batch ${h.batchSize}`);
   if (h.microBatch !== h.batchSize) parts.push(`--micro-batch ${h.microBatch}`);
   parts.push(`--lr ${h.lr}`, `--lr-schedule ${h.lrSchedule}`, `--seed ${h.seed}`);
+  const augmentDefault = run.dataset === "cifar10";
+  if (run.augment !== augmentDefault) parts.push(run.augment ? "--augment" : "--no-augment");
   if (run.limit !== null) parts.push(`--limit ${run.limit}`);
   parts.push(`--out ${out}`);
   return parts.join(" ");
@@ -203,9 +205,13 @@ export async function writeCards(
       `  ${name}: float ${pct(card.floatTestAcc)}, fixed ${pct(card.fixedTestAcc)}, agreement ${pct(card.argmaxAgreement)}`,
     );
   }
+  // the reproduce command is re-derived from run.json, so a fix to it needs no re-measuring
   const cards = shippedModels(dir)
     .filter((n) => existsSync(join(dir, n, "card.json")))
-    .map((n) => readJson<ModelCard>(join(dir, n, "card.json")));
+    .map((n) => ({
+      ...readJson<ModelCard>(join(dir, n, "card.json")),
+      command: reproduceCommand(readJson<TrainRunJson>(join(dir, n, "run.json")), `runs/${n}`),
+    }));
   const notesFile = join(dir, "NOTES.md");
   const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "";
   writeFileSync(join(dir, "README.md"), renderCards(cards, notes));

@@ -7,8 +7,10 @@ const program = new Command()
     "Measure the shipped models in checkpoints/ on the full test set (float and fixed point) and regenerate their card.json files and checkpoints/README.md.",
   )
   .argument("[names...]", "models to re-measure (default: every shipped model)")
-  .action(async (names: string[]) => {
-    await writeCards(names.length > 0 ? names : null, (s) => process.stdout.write(`${s}\n`));
+  .option("--render-only", "only regenerate checkpoints/README.md from the existing cards", false)
+  .action(async (names: string[], o: { renderOnly: boolean }) => {
+    const todo = o.renderOnly ? [] : names.length > 0 ? names : null;
+    await writeCards(todo, (s) => process.stdout.write(`${s}\n`));
   });
 
 program.parseAsync().catch((err: unknown) => {
