@@ -4,6 +4,7 @@
  * carried between steps: a run resumed at any step boundary draws exactly the
  * numbers an uninterrupted run would have drawn.
  */
+import { makeRng } from "@cbnn/datasets";
 
 /** Mixes a list of integers into one 32-bit seed (murmur3-style finaliser). */
 export function deriveSeed(...parts: number[]): number {
@@ -23,17 +24,8 @@ export function deriveSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
-/** mulberry32: a 32-bit state PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the same generator the datasets package uses for augmentation. */
+export const mulberry32: (seed: number) => () => number = makeRng;
 
 /** A permutation of 0..n-1 (Fisher-Yates) driven by `seed`. */
 export function permutation(n: number, seed: number): Uint32Array {
