@@ -4,6 +4,7 @@ export * from "./eval/float";
 export * from "./export/bounds";
 export * from "./export/exporter";
 export * from "./export/float-model";
+export * from "./export/merge-separable";
 export * from "./export/random-model";
 export * from "./model/check";
 export * from "./model/errors";

@@ -17,6 +17,7 @@ import {
 } from "../model/types";
 import { boundBits, checkOutBounds } from "./bounds";
 import type { FloatBatchNorm, FloatLayer, FloatLinearLayer, FloatModel } from "./float-model";
+import { type MergedSeparablePair, mergeSeparableExact } from "./merge-separable";
 
 /** Default fractional bits (see docs/export-format.md for the measurement behind it). */
 export const DEFAULT_FRAC_BITS = 12;
@@ -50,6 +51,13 @@ export interface ExportOptions {
    * Default {@link DEFAULT_PRESIGN_BITS}; `null`: no cap (up to 2^30).
    */
   presignBits?: number | null;
+  /**
+   * Merge each depthwise2d immediately followed by a pointwise2d into one
+   * conv2d (W = D * P, {@link mergeSeparable}) before the fusions: the same
+   * function with one linear layer (one reshare round) less per pair, at
+   * kh*kw times the pointwise's multiplications. Default false.
+   */
+  mergeSeparable?: boolean;
   /** Recorded in model.json `source` (checkpoint path, anything else useful). */
   source: { checkpoint: string; createdAt?: string; [key: string]: unknown };
 }
@@ -76,6 +84,8 @@ export interface ExportReport {
   layers: LayerExportReport[];
   /** min over layers of maxFracBits. */
   maxSafeFracBits: number;
+  /** The depthwise + pointwise pairs merged into one conv2d (option `mergeSeparable`). */
+  mergedSeparable?: MergedSeparablePair[];
   calibration?: {
     count: number;
     /** Fraction of calibration images where fixed and float argmax agree. */
@@ -159,7 +169,7 @@ function quantise(x: number, scale: number, layer: string, what: string, fracBit
  * overflow the 32-bit ring: worst case for layers reading pixels or bits,
  * measured on `calibration` for layers reading int activations.
  */
-export function exportModel(float: FloatModel, opts: ExportOptions): ExportResult {
+export function exportModel(input: FloatModel, opts: ExportOptions): ExportResult {
   const F = opts.fracBits ?? DEFAULT_FRAC_BITS;
   const margin = opts.minHeadroomBits ?? DEFAULT_MIN_HEADROOM_BITS;
   if (!Number.isInteger(F) || F < 0 || F > 24) {
@@ -169,6 +179,9 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
   if (P !== undefined && (!Number.isInteger(P) || P < 1 || P > 30)) {
     throw new ExportFormatError("presignBits", `must be an integer in 1..30, got ${P}`);
   }
+  const merging = opts.mergeSeparable ? mergeSeparableExact(input) : undefined;
+  const float = merging?.model ?? input;
+  const mergedByName = new Map((merging?.merged ?? []).map((m) => [m.name, m]));
   const shapes = floatModelShapes(float);
   const maxStd = Math.max(...float.normalisation.std);
   // pixels are integers 0..255 with normalisation 1/std folded into the weights:
@@ -265,6 +278,12 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
     }
     // ---- linear layer (+ optional batchnorm) ----
     const notes: string[] = [];
+    const mergedPair = mergedByName.get(l.name);
+    if (mergedPair) {
+      notes.push(
+        `depthwise ${mergedPair.depthwise} x pointwise ${mergedPair.pointwise} merged into one conv (${mergedPair.multsBefore} -> ${mergedPair.multsAfter} multiplications, one linear layer less)`,
+      );
+    }
     let j = i + 1;
     let bn: FloatBatchNorm | undefined;
     if (fl[j]?.kind === "batchnorm") {
@@ -283,7 +302,10 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
     const inDomain = vm.domain;
     const baseWF = inDomain === "pixels" ? F + pixelExtra : F;
     const [h, w, c] = cur;
-    const W = l.weights;
+    // a merged separable pair: quantise its float64 products, not their float32 copy
+    const exact = merging?.exact.get(l.name);
+    const W: ArrayLike<number> = exact?.weights ?? l.weights;
+    const lBias: ArrayLike<number> | undefined = exact ? exact.bias : l.bias;
     const nW = W.length;
     let outShape: Shape3;
     let outC: number;
@@ -318,7 +340,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
     // effective float weights on the stored input u, bias absorbing the offsets c
     const wEff = new Float64Array(nW);
     const bEff = new Float64Array(outC);
-    if (l.bias) bEff.set(l.bias);
+    if (lBias) bEff.set(lBias);
     for (let k = 0; k < nW; k++) {
       const ic = icOf(k);
       wEff[k] = W[k] * vm.a[ic];
@@ -576,6 +598,7 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
       },
       createdAt: opts.source.createdAt ?? new Date().toISOString(),
       fracBits: F,
+      ...(merging ? { mergeSeparable: true } : {}),
     },
   };
   checkExport(model, weights.length, "export");
@@ -627,9 +650,11 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
     minHeadroomBits: margin,
     layers: reports,
     maxSafeFracBits: maxSafe,
+    ...(merging ? { mergedSeparable: merging.merged } : {}),
   };
   if (cal && cal.count > 0) {
-    report.calibration = compareFloatFixed(float, model, weights, cal.images, cal.count);
+    // against the model as given: merging is part of what is checked
+    report.calibration = compareFloatFixed(input, model, weights, cal.images, cal.count);
   }
   return { model, weights, report };
 }
@@ -637,6 +662,13 @@ export function exportModel(float: FloatModel, opts: ExportOptions): ExportResul
 /** One line per layer, for CLIs. */
 export function formatExportReport(r: ExportReport): string {
   const lines = [`fracBits ${r.fracBits} (largest safe: ${r.maxSafeFracBits})`];
+  if (r.mergedSeparable) {
+    const m = r.mergedSeparable;
+    const sum = (f: (p: MergedSeparablePair) => number) => m.reduce((a, p) => a + f(p), 0);
+    lines.push(
+      `merged ${m.length} depthwise + pointwise pair(s) into conv2d: ${sum((p) => p.weightsBefore)} -> ${sum((p) => p.weightsAfter)} weights, ${sum((p) => p.multsBefore)} -> ${sum((p) => p.multsAfter)} multiplications per image in those layers`,
+    );
+  }
   for (const l of r.layers) {
     const parts = [`${l.name} (${l.kind})`];
     if (l.accFracBits !== undefined) parts.push(`acc frac ${l.accFracBits}`);
