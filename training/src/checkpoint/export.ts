@@ -22,6 +22,12 @@ export interface ExportCheckpointOptions {
    * (DEFAULT_PRESIGN_BITS), `null` = no cap (the older ~30-bit rule).
    */
   presignBits?: number | null;
+  /**
+   * Merge each depthwise + pointwise pair into one conv2d (exportModel's
+   * `mergeSeparable`): same function, one linear layer (reshare round) less
+   * per pair, kh*kw times the pointwise's multiplications. Default false.
+   */
+  mergeSeparable?: boolean;
   /** Training images used to calibrate activation ranges (default 500). */
   calibration?: number;
   which?: Which;
@@ -63,6 +69,7 @@ export async function exportCheckpoint(
   const result = exportModel(float, {
     fracBits: o.fracBits,
     presignBits: o.presignBits,
+    mergeSeparable: o.mergeSeparable,
     calibration: { images: cal.images, count: cal.count },
     source: {
       checkpoint: rel(trained.modelDir),

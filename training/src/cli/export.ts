@@ -29,6 +29,11 @@ const program = new Command()
     parseNumber("--calibration", { min: 1, integer: true }),
     500,
   )
+  .option(
+    "--merge-separable",
+    "merge each depthwise + pointwise pair into one standard conv (W = D x P): the same function with one linear layer, so one reshare round, less per pair, at kh*kw times the pointwise's multiplications and weights. The merged conv reads the sign bits directly, so it gets a proven bound and pre-sign precision like a first layer; on deep separable sign nets it agrees with the float model far better (docs/export-format.md)",
+    false,
+  )
   .option("--latest", "export the latest checkpoint instead of the best", false)
   .option(
     "--backend <b>",
@@ -37,9 +42,12 @@ const program = new Command()
     "auto",
   );
 
-/** `--presign-bits`: an integer 1..30, or "none" (no cap, passed as null). */
-function parsePresignBits(v: string): number | null {
-  if (v.trim().toLowerCase() === "none") return null;
+/**
+ * `--presign-bits`: an integer 1..30, or "none" (no cap, passed on as null;
+ * kept as "none" here because commander turns a parser's null into "").
+ */
+function parsePresignBits(v: string): number | "none" {
+  if (v.trim().toLowerCase() === "none") return "none";
   return parseNumber("--presign-bits", { min: 1, max: 30, integer: true })(v);
 }
 
@@ -47,7 +55,8 @@ interface ExportCli {
   checkpoint: string;
   out: string;
   fracBits?: number;
-  presignBits?: number | null;
+  presignBits?: number | "none";
+  mergeSeparable: boolean;
   calibration: number;
   latest: boolean;
   backend: (typeof BACKEND_CHOICES)[number];
@@ -61,7 +70,8 @@ runMain(async () => {
     checkpoint: o.checkpoint,
     out: o.out,
     fracBits: o.fracBits,
-    presignBits: o.presignBits,
+    presignBits: o.presignBits === "none" ? null : o.presignBits,
+    mergeSeparable: o.mergeSeparable,
     calibration: o.calibration,
     which: o.latest ? "latest" : "best",
   });
