@@ -164,6 +164,10 @@ function quantise(x: number, scale: number, layer: string, what: string, fracBit
  * {-1,+1} -> {0,1} bit inputs absorbed by the next linear layer, per-position
  * bias where the float padding differs from a stored 0, maxpool after Sign as
  * "or", truncation only where the output feeds another product.
+ * With `mergeSeparable`, each depthwise + pointwise pair is first merged into
+ * one conv2d ({@link mergeSeparableExact}); error messages then name the
+ * merged model's layer indices, and the calibration report still compares
+ * with the float model as given.
  *
  * Refuses (ExportFormatError) a fracBits for which some accumulator can
  * overflow the 32-bit ring: worst case for layers reading pixels or bits,
