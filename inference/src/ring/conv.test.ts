@@ -1,33 +1,7 @@
 import type { Padding } from "@cbnn/shared";
 import { describe, expect, it } from "vitest";
+import { MOD, randomU32 } from "../testing/ring-values";
 import { conv2dU32, convOutShape, depthwise2dU32, im2colU32, pointwiseU32 } from "./conv";
-
-const EDGES = [0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe];
-const MOD = 2n ** 32n;
-
-/** Deterministic xorshift32 so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
-
-/** Random ring elements, about a quarter of them edge values. */
-function randomU32(n: number, seed: number): Uint32Array {
-  const r = rng(seed);
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = r();
-    a[i] = (v & 3) === 0 ? EDGES[(v >>> 2) % EDGES.length] : r();
-  }
-  return a;
-}
 
 /** Straight BigInt conv, written from the definition (independent of conv.ts). */
 function conv2dRef(

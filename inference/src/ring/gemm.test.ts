@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MOD, randomU32 } from "../testing/ring-values";
 import {
   gemmWasmBytes,
   matmulU32,
@@ -8,33 +9,6 @@ import {
   matmulU32Wasm,
   wasmSimdAvailable,
 } from "./gemm";
-
-const EDGES = [0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe];
-const MOD = 2n ** 32n;
-
-/** Deterministic xorshift32 so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
-
-/** Random ring elements, about a quarter of them edge values. */
-function randomU32(n: number, seed: number): Uint32Array {
-  const r = rng(seed);
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = r();
-    a[i] = (v & 3) === 0 ? EDGES[(v >>> 2) % EDGES.length] : r();
-  }
-  return a;
-}
 
 function matmulBigInt(a: Uint32Array, b: Uint32Array, m: number, k: number, n: number): number[] {
   const out: number[] = [];
