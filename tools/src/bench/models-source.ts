@@ -1,7 +1,8 @@
 /**
  * Where the benchmarked models come from: a trained export in
  * `checkpoints/<name>/export/` (float checkpoint beside it in
- * `checkpoints/<name>/`) when one exists, else a hand-made export with the
+ * `checkpoints/<name>/`) when one exists, else the no-KD twin's in
+ * `checkpoints/<name>-orinet/export/`, else a hand-made export with the
  * zoo network's exact shapes and seeded random weights ("random weights (cost
  * only)": time, rounds and bytes do not depend on the weights, accuracy does).
  */
@@ -88,36 +89,42 @@ export async function randomSource(tf: Tf, name: string, gap: string | null): Pr
 }
 
 /**
- * The trained export of `name` when `checkpoints/<name>/export/model.json`
- * exists and loads (with its float checkpoint in `checkpoints/<name>/`),
- * else a random-weight one with `gap` saying why.
+ * The trained export of `name`: `checkpoints/<name>/export/` (the KD student,
+ * float checkpoint beside it in `checkpoints/<name>/`), else its no-KD twin
+ * `checkpoints/<name>-orinet/export/` (labelled as such), else a random-weight
+ * one with `gap` saying why.
  */
 export async function modelSource(tf: Tf, name: string): Promise<ModelSource> {
-  const base = path.join(CHECKPOINTS_DIR, name);
-  const exportDir = path.join(base, "export");
-  if (!existsSync(path.join(exportDir, "model.json"))) {
-    return randomSource(tf, name, `no trained export at checkpoints/${name}/export/`);
+  const candidates = [
+    { dir: name, label: `trained (checkpoints/${name})` },
+    { dir: `${name}-orinet`, label: `trained without KD (checkpoints/${name}-orinet)` },
+  ];
+  const problems: string[] = [];
+  for (const c of candidates) {
+    const base = path.join(CHECKPOINTS_DIR, c.dir);
+    const exportDir = path.join(base, "export");
+    if (!existsSync(path.join(exportDir, "model.json"))) {
+      problems.push(`no trained export at checkpoints/${c.dir}/export/`);
+      continue;
+    }
+    try {
+      const { model, weights } = await loadExport(exportDir);
+      const t = loadTrainedModel(tf, base);
+      return {
+        name,
+        exportDir,
+        weights: "trained",
+        label: c.label,
+        model,
+        exportWeights: weights,
+        float: t.model,
+        normalisation: t.run.normalisation,
+        params: countParams(t.model),
+        gap: null,
+      };
+    } catch (e) {
+      problems.push(`checkpoints/${c.dir}: trained export or checkpoint unusable: ${(e as Error).message}`);
+    }
   }
-  try {
-    const { model, weights } = await loadExport(exportDir);
-    const t = loadTrainedModel(tf, base);
-    return {
-      name,
-      exportDir,
-      weights: "trained",
-      label: `trained (checkpoints/${name})`,
-      model,
-      exportWeights: weights,
-      float: t.model,
-      normalisation: t.run.normalisation,
-      params: countParams(t.model),
-      gap: null,
-    };
-  } catch (e) {
-    return randomSource(
-      tf,
-      name,
-      `checkpoints/${name}: trained export or checkpoint unusable: ${(e as Error).message}`,
-    );
-  }
+  return randomSource(tf, name, problems.join("; "));
 }

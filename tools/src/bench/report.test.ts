@@ -214,6 +214,28 @@ describe("renderReport", () => {
     );
     expect(out).toContain("proven outBoundBits fc1 22, fc2 12, fc3 13");
   });
+  it("labels a no-KD twin standing in for a missing KD student", () => {
+    const twin = renderReport({
+      results: {
+        models: {
+          ...header("models", true),
+          ...models,
+          models: [
+            models.models[0],
+            {
+              ...models.models[1],
+              weights: "trained",
+              label: "trained without KD (checkpoints/cifarnet2-orinet)",
+              gap: null,
+            },
+          ],
+        } as unknown as ResultsFile,
+      },
+      figures,
+    });
+    expect(twin).toContain("| ours: CifarNet2 (separable) | trained without KD (OriNet) |");
+    expect(twin).not.toContain("**Random weights (cost only):** CifarNet2");
+  });
   it("marks failed runs, missing models and missing suites as gaps", () => {
     expect(md).toContain("| MnistNet1 | ours, cbnn MSB (opt-in, leaks) | trained | gap: failed |");
     expect(md).toContain("cbnn refused: bound unknown");

@@ -118,7 +118,8 @@ function accCell(r: SecureRow | undefined): string {
 
 function weightsNote(info: ModelInfo | undefined): string {
   if (!info) return "-";
-  return info.weights === "random" ? "random weights (cost only)" : "trained";
+  if (info.weights === "random") return "random weights (cost only)";
+  return info.label.includes("without KD") ? "trained without KD (OriNet)" : "trained";
 }
 
 function paperRow(p: PaperRow, label: string): string[] {
