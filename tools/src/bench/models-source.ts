@@ -123,7 +123,9 @@ export async function modelSource(tf: Tf, name: string): Promise<ModelSource> {
         gap: null,
       };
     } catch (e) {
-      problems.push(`checkpoints/${c.dir}: trained export or checkpoint unusable: ${(e as Error).message}`);
+      problems.push(
+        `checkpoints/${c.dir}: trained export or checkpoint unusable: ${(e as Error).message}`,
+      );
     }
   }
   return randomSource(tf, name, problems.join("; "));
