@@ -3,7 +3,7 @@ import { traceRanges } from "../eval/fixed";
 import { checkExport } from "../model/check";
 import { ExportFormatError } from "../model/errors";
 import type { LinearLayer, ModelExport } from "../model/types";
-import { checkOutBounds, computeOutBounds, withOutBounds } from "./bounds";
+import { checkOutBounds, computeOutBounds, intervalMaxAbs, withOutBounds } from "./bounds";
 import { exportModel } from "./exporter";
 import {
   randomConvSignNet,
@@ -87,5 +87,41 @@ describe("outBoundBits", () => {
     expect(() => checkExport(bad2, relu.weights.length)).toThrow(
       new RegExp(`layers\\[${j}\\]\\.outBoundBits: is only allowed`),
     );
+  });
+
+  it("intervalMaxAbs is reached by some input and never exceeded (brute force)", () => {
+    const rnd = seededRandom(21);
+    for (const maxU of [1, 255]) {
+      for (let trial = 0; trial < 20; trial++) {
+        const n = 1 + Math.floor(rnd() * 9);
+        const outC = 1 + Math.floor(rnd() * 3);
+        const positions = 1 + Math.floor(rnd() * 3);
+        const w = Array.from({ length: n * outC }, () => Math.round((rnd() - 0.5) * 200));
+        if (trial === 0) w.fill(0); // all-zero weights: the bound is |bias|
+        const bias = Array.from({ length: positions * outC }, () =>
+          Math.round((rnd() - 0.5) * 300),
+        );
+        const bound = intervalMaxAbs(w, (k) => k % outC, outC, bias, maxU);
+        // the extremes are at corner inputs (each u_k = 0 or maxU): enumerate them
+        let seen = 0;
+        for (let mask = 0; mask < 2 ** n; mask++) {
+          for (let k = 0; k < bias.length; k++) {
+            const o = k % outC;
+            let v = bias[k];
+            for (let t = 0; t < n; t++) if ((mask >> t) & 1) v += w[t * outC + o] * maxU;
+            seen = Math.max(seen, Math.abs(v));
+          }
+        }
+        expect(bound).toBe(seen);
+        // never looser than the older sum(|w|) * max + |bias|
+        let loose = 0;
+        for (let k = 0; k < bias.length; k++) {
+          let a = 0;
+          for (let t = 0; t < n; t++) a += Math.abs(w[t * outC + (k % outC)]);
+          loose = Math.max(loose, a * maxU + Math.abs(bias[k]));
+        }
+        expect(bound).toBeLessThanOrEqual(loose);
+      }
+    }
   });
 });

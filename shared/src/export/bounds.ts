@@ -11,26 +11,55 @@ function isLinearLayer(l: ModelExport["layers"][number]): l is LinearLayer {
 }
 
 /**
+ * Largest |sum_k w_k u_k + bias| over every input u_k in [0, maxInput], per
+ * output channel: the sum ranges over [neg * maxInput + bias, pos * maxInput +
+ * bias] where pos / neg are the channel's sums of positive / negative weights,
+ * and both ends are reached (inputs are independent), so the bound is tight.
+ * `channelOf(k)` is weight k's output channel; `bias` holds one value per
+ * channel or one per (position, channel) with the channel innermost. A tap
+ * that reads padding (stored 0) stays inside its [min(0, w max), max(0, w
+ * max)] interval, so border positions are covered too. About half the older
+ * sum(|w|) max + |bias| for inputs in {0, 1} whose weights absorbed the
+ * {-1, +1} map (W' = 2W, b' = b - W.1): there the tight bound is sum(|W|) +
+ * |b|, the loose one 2 sum(|W|) + |b - W.1|.
+ */
+export function intervalMaxAbs(
+  weights: ArrayLike<number>,
+  channelOf: (k: number) => number,
+  outC: number,
+  bias: ArrayLike<number>,
+  maxInput: number,
+): number {
+  const pos = new Float64Array(outC);
+  const neg = new Float64Array(outC);
+  for (let k = 0; k < weights.length; k++) {
+    const v = weights[k];
+    if (v > 0) pos[channelOf(k)] += v;
+    else neg[channelOf(k)] += v;
+  }
+  let m = 0;
+  const row = (o: number, b: number) => {
+    m = Math.max(m, Math.abs(pos[o] * maxInput + b), Math.abs(neg[o] * maxInput + b));
+  };
+  if (bias.length === 0) for (let o = 0; o < outC; o++) row(o, 0);
+  for (let k = 0; k < bias.length; k++) row(k % outC, bias[k]);
+  return m;
+}
+
+/**
  * Largest possible |output| of a linear layer (after its shift) over every
  * input, when the input range is known: `maxInput` = 255 for uint8 pixels, 1
- * for bits. Per output channel: sum of |w| over the taps of that channel times
- * `maxInput`, plus the largest |bias| of the channel (stored padding is 0, so
- * padded taps only lower the sum). Computed in float64 without wrap-around,
- * i.e. the true integer bound; the ring result equals the integer result while
- * this stays below 2^31.
+ * for bits ({@link intervalMaxAbs}: tight, per channel and bias position).
+ * Computed in float64 without wrap-around, i.e. the true integer bound; the
+ * ring result equals the integer result while this stays below 2^31.
  */
 export function linearWorstCase(l: LinearLayer, weights: Int32Array, maxInput: number): number {
   const outC = l.outShape[2];
-  const wAbs = new Float64Array(outC);
   const w = weights.subarray(l.weights.offset, l.weights.offset + l.weights.length);
   // every weight layout keeps the output channel innermost ([.., outC] or [kh, kw, C, 1])
   const period = l.kind === "depthwise2d" ? l.inShape[2] : outC;
-  for (let k = 0; k < w.length; k++) wAbs[k % period] += Math.abs(w[k]);
   const b = weights.subarray(l.bias.offset, l.bias.offset + l.bias.length);
-  const bAbs = new Float64Array(outC);
-  for (let k = 0; k < b.length; k++) bAbs[k % outC] = Math.max(bAbs[k % outC], Math.abs(b[k]));
-  let m = 0;
-  for (let o = 0; o < outC; o++) m = Math.max(m, wAbs[o] * maxInput + bAbs[o]);
+  const m = intervalMaxAbs(w, (k) => k % period, outC, b, maxInput);
   return Math.ceil(m / 2 ** l.outShift);
 }
 

@@ -15,7 +15,7 @@ import {
   type Shape3,
   type TensorRef,
 } from "../model/types";
-import { boundBits, checkOutBounds } from "./bounds";
+import { boundBits, checkOutBounds, intervalMaxAbs } from "./bounds";
 import type { FloatBatchNorm, FloatLayer, FloatLinearLayer, FloatModel } from "./float-model";
 import { type MergedSeparablePair, mergeSeparableExact } from "./merge-separable";
 
@@ -459,36 +459,29 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
     let wF = baseWF;
     if (feedsSign && inDomain !== "int") {
       const maxU = inDomain === "pixels" ? 255 : 1;
-      const wAbs = new Float64Array(outC);
-      for (let k = 0; k < nW; k++) wAbs[ocOf(k)] += Math.abs(wEff[k]);
-      let bound = 0;
-      for (let o = 0; o < outC; o++) {
-        let cm = 0;
-        if (corr) for (let k = o; k < corr.length; k += outC) cm = Math.max(cm, Math.abs(corr[k]));
-        bound = Math.max(bound, wAbs[o] * maxU + Math.abs(bEff[o]) + cm);
-      }
+      // the bias of every output position (per-position where padding needs it)
+      const bAll = corr ? Float64Array.from(corr, (v, k) => v + bEff[k % outC]) : bEff;
+      const bound = intervalMaxAbs(wEff, ocOf, outC, bAll, maxU);
       const fit = Math.floor(30 - Math.log2(bound + 2 ** -20));
       wF = Math.max(baseWF, Math.min(fit, MAX_SIGN_FRAC_BITS));
       if (P !== undefined) {
         // largest wF whose quantised worst case stays below 2^P
+        // the quantised worst case, exactly as the weights and biases below are quantised
         const quantMax = (f: number): number => {
           const sc = 2 ** f;
-          const qa = new Float64Array(outC);
-          for (let k = 0; k < nW; k++) qa[ocOf(k)] += Math.abs(Math.round(wEff[k] * sc));
-          let m = 0;
+          const wq = Float64Array.from(wEff, (v) => Math.round(v * sc));
           const positions = corr ? corr.length / outC : 1;
-          for (let p = 0; p < positions; p++) {
-            for (let o = 0; o < outC; o++) {
-              const bv =
-                constBit[o] >= 0
-                  ? constBit[o] === 1
-                    ? 0
-                    : 1
-                  : Math.abs(Math.round((bEff[o] + (corr ? corr[p * outC + o] : 0)) * sc));
-              m = Math.max(m, qa[o] * maxU + bv);
-            }
+          const bq = new Float64Array(positions * outC);
+          for (let k = 0; k < bq.length; k++) {
+            const o = k % outC;
+            bq[k] =
+              constBit[o] >= 0
+                ? constBit[o] === 1
+                  ? 0
+                  : -1
+                : Math.round((bEff[o] + (corr ? corr[k] : 0)) * sc);
           }
-          return m;
+          return intervalMaxAbs(wq, ocOf, outC, bq, maxU);
         };
         let f = Math.min(MAX_SIGN_FRAC_BITS, Math.floor(P - Math.log2(bound + 2 ** -20)) + 1);
         while (f >= 0 && quantMax(f) >= 2 ** P) f--;
@@ -522,12 +515,7 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
     let sMax: number | undefined;
     if (inDomain !== "int") {
       const maxU = inDomain === "pixels" ? 255 : 1;
-      const wAbs = new Float64Array(outC);
-      for (let k = 0; k < nW; k++) wAbs[ocOf(k)] += Math.abs(wq[k]);
-      sMax = 0;
-      for (let k = 0; k < bq.length; k++) {
-        sMax = Math.max(sMax, wAbs[k % outC] * maxU + Math.abs(bq[k]));
-      }
+      sMax = intervalMaxAbs(wq, ocOf, outC, bq, maxU);
     }
     const weightShape =
       l.kind === "conv2d"
