@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_FRAC_BITS, DEFAULT_PRESIGN_BITS } from "@cbnn/shared";
 import {
   countParams,
   evaluateExport,
@@ -42,6 +43,8 @@ export interface ModelCard {
   testCount: number;
   fracBits: number;
   command: string;
+  /** `pnpm export` flags the shipped export was made with (from its model.json source). */
+  exportFlags?: string;
   evaluatedAt: string;
 }
 
@@ -101,6 +104,28 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   return parts.join(" ");
 }
 
+/**
+ * The `pnpm export` flags an export was made with, from what its model.json
+ * `source` records (fracBits, presignBits, mergeSeparable); "" for defaults.
+ * Exports older than the presignBits field record no cap and get no flag.
+ */
+export function exportFlags(source: Record<string, unknown>): string {
+  const flags: string[] = [];
+  if (typeof source.fracBits === "number" && source.fracBits !== DEFAULT_FRAC_BITS) {
+    flags.push(`--frac-bits ${source.fracBits}`);
+  }
+  if (source.presignBits === null) flags.push("--presign-bits none");
+  else if (typeof source.presignBits === "number" && source.presignBits !== DEFAULT_PRESIGN_BITS) {
+    flags.push(`--presign-bits ${source.presignBits}`);
+  }
+  if (source.mergeSeparable === true) flags.push("--merge-separable");
+  return flags.join(" ");
+}
+
+function exportSource(dir: string): Record<string, unknown> {
+  return readJson<{ source: Record<string, unknown> }>(join(dir, "export", "model.json")).source;
+}
+
 /** Measures one shipped model and returns its card (full test set). */
 export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<ModelCard> {
   const runDir = join(dir, name);
@@ -143,6 +168,7 @@ export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<
     testCount: fixed.count,
     fracBits: modelJson.layers.at(-1)?.outFracBits ?? 0,
     command: reproduceCommand(run, `runs/${name}`),
+    exportFlags: exportFlags(exportSource(runDir)),
     evaluatedAt: new Date().toISOString(),
   };
 }
@@ -178,7 +204,7 @@ export function renderCards(cards: ModelCard[], notes: string): string {
   lines.push("", "## Reproduce", "");
   for (const c of cards) {
     lines.push(
-      `- **${c.name}**: \`${c.command}\`, then \`tools/scripts/ship-checkpoint.sh runs/${c.name} ${c.name}\` and \`pnpm cards\`.`,
+      `- **${c.name}**: \`${c.command}\`, then \`tools/scripts/ship-checkpoint.sh runs/${c.name} ${c.name}${c.exportFlags ? ` ${c.exportFlags}` : ""}\` and \`pnpm cards\`.`,
     );
   }
   lines.push(
@@ -211,6 +237,7 @@ export async function writeCards(
     .map((n) => ({
       ...readJson<ModelCard>(join(dir, n, "card.json")),
       command: reproduceCommand(readJson<TrainRunJson>(join(dir, n, "run.json")), `runs/${n}`),
+      exportFlags: exportFlags(exportSource(join(dir, n))),
     }));
   const notesFile = join(dir, "NOTES.md");
   const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "";

@@ -109,8 +109,14 @@ describe("compareFloatFixed", () => {
 });
 
 describe("formatExportReport: sensitivity note", () => {
-  const report = (flips: number[], isolated: number[], agreement: number): ExportReport => ({
+  const report = (
+    flips: number[],
+    isolated: number[],
+    agreement: number,
+    more: Partial<ExportReport> = {},
+  ): ExportReport => ({
     fracBits: 12,
+    presignBits: 28,
     minHeadroomBits: 1,
     layers: [],
     maxSafeFracBits: 13,
@@ -126,14 +132,27 @@ describe("formatExportReport: sensitivity note", () => {
         isolatedMaxMargin: isolated[k] > 0 ? 2e-3 : 0,
       })),
     },
+    ...more,
   });
   it("blames amplification where the last layer flips far more than its block alone", () => {
     const text = formatExportReport(report([1, 30, 900], [1, 2, 3], 0.4));
     expect(text).toContain("s2: 9.000% / 0.030% (2.0e-3)");
-    expect(text).toMatch(/the float model itself amplifies/);
+    expect(text).toMatch(/the float model amplifies/);
+    expect(text).toMatch(/try --presign-bits none \(up to 2 more fractional bits/);
+    expect(text).not.toMatch(/--merge-separable/);
+  });
+  it("names the export options that buy precision, and none when they are used", () => {
+    const dw = { name: "b1_dw", kind: "depthwise2d", notes: [] } as ExportReport["layers"][number];
+    const unmerged = formatExportReport(report([1, 900], [1, 3], 0.9, { layers: [dw] }));
+    expect(unmerged).toMatch(/try --merge-separable .*, and --presign-bits none/);
+    const maxed = formatExportReport(report([1, 900], [1, 3], 0.9, { presignBits: null }));
+    expect(maxed).toMatch(/already use the ring's precision/);
+    expect(maxed).not.toMatch(/--presign-bits none|--merge-separable/);
   });
   it("blames precision where the blocks' own flips dominate, and says nothing at >= 99%", () => {
-    expect(formatExportReport(report([50, 60], [50, 55], 0.9))).toMatch(/try a larger fracBits/);
+    expect(formatExportReport(report([50, 60], [50, 55], 0.9))).toMatch(
+      /explain most of the disagreement: .*or a larger fracBits/,
+    );
     expect(formatExportReport(report([1, 2], [1, 2], 0.995))).not.toMatch(/note:/);
   });
 });

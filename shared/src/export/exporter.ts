@@ -80,6 +80,8 @@ export interface LayerExportReport {
 
 export interface ExportReport {
   fracBits: number;
+  /** The pre-sign cap used (option `presignBits`), null for no cap. */
+  presignBits: number | null;
   minHeadroomBits: number;
   layers: LayerExportReport[];
   /** min over layers of maxFracBits. */
@@ -590,6 +592,7 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
       },
       createdAt: opts.source.createdAt ?? new Date().toISOString(),
       fracBits: F,
+      presignBits: P ?? null,
       ...(merging ? { mergeSeparable: true } : {}),
     },
   };
@@ -639,6 +642,7 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
   }
   const report: ExportReport = {
     fracBits: F,
+    presignBits: P ?? null,
     minHeadroomBits: margin,
     layers: reports,
     maxSafeFracBits: maxSafe,
@@ -685,7 +689,7 @@ export function formatExportReport(r: ExportReport): string {
     lines.push(
       `calibration: ${c.count} images, argmax agreement ${(c.argmaxAgreement * 100).toFixed(2)}%, max logit error ${c.maxLogitError.toExponential(2)}`,
     );
-    const note = sensitivityNote(c);
+    const note = sensitivityNote(c, r);
     if (note) lines.push(note);
   }
   return lines.join("\n");
@@ -693,16 +697,34 @@ export function formatExportReport(r: ExportReport): string {
 
 /**
  * Where the argmax agreement is below 99% on a sign net: whether the export's
- * own (isolated) flips or their growth through the float model explain it.
+ * own (isolated) flips or their growth through the float model explain it,
+ * and which export options buy precision where the flips start.
  */
-function sensitivityNote(c: NonNullable<ExportReport["calibration"]>): string | undefined {
+function sensitivityNote(
+  c: NonNullable<ExportReport["calibration"]>,
+  r: ExportReport,
+): string | undefined {
   if (c.argmaxAgreement >= 0.99 || c.signLayers.length === 0) return undefined;
   const last = c.signLayers[c.signLayers.length - 1];
   const own = Math.max(...c.signLayers.map((s) => s.isolatedFlips / Math.max(s.values, 1)));
   const margin = Math.max(...c.signLayers.map((s) => s.isolatedMaxMargin));
   const fmt = (x: number) => `${(100 * x).toFixed(3)}%`;
-  if (last.flips > 10 * Math.max(last.isolatedFlips, 1)) {
-    return `note: each block alone differs from the float model on at most ${fmt(own)} of its sign bits, all within ${margin.toExponential(1)} of the threshold (quantisation), but the full pass grows this to ${fmt(last.flips / Math.max(last.values, 1))} by ${last.name}: the float model itself amplifies single near-threshold flips, so no fixed-point rounding of it can agree much better (docs/export-format.md, "Sensitive models")`;
+  const levers: string[] = [];
+  if (r.layers.some((l) => l.kind === "depthwise2d")) {
+    levers.push(
+      "--merge-separable (the merged conv reads sign bits, so it gets pre-sign precision instead of an F-bit depthwise output)",
+    );
   }
-  return `note: the blocks' own flips (up to ${fmt(own)} of a layer's sign bits, |pre-sign| up to ${margin.toExponential(1)}) explain most of the disagreement: try a larger fracBits`;
+  if (r.presignBits !== null && r.presignBits < 30) {
+    levers.push(
+      `--presign-bits none (up to ${30 - r.presignBits} more fractional bits for layers reading pixels or bits; the opt-in cbnn MSB then refuses the export)`,
+    );
+  }
+  const advice = levers.length
+    ? `fewer flips at the source help: try ${levers.join(", and ")}`
+    : "the layers reading pixels or bits already use the ring's precision";
+  if (last.flips > 10 * Math.max(last.isolatedFlips, 1)) {
+    return `note: each block alone differs from the float model on at most ${fmt(own)} of its sign bits, all within ${margin.toExponential(1)} of the threshold (quantisation), but the full pass grows this to ${fmt(last.flips / Math.max(last.values, 1))} by ${last.name}: the float model amplifies single near-threshold flips; ${advice} (docs/export-format.md, "Sensitive models")`;
+  }
+  return `note: the blocks' own flips (up to ${fmt(own)} of a layer's sign bits, |pre-sign| up to ${margin.toExponential(1)}) explain most of the disagreement: ${advice}, or a larger fracBits`;
 }
