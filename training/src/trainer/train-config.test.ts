@@ -19,7 +19,7 @@ describe("training recipes", () => {
 
   it("resolves relative teacher/out paths from the repo root", () => {
     const c = loadTrainConfig("mnistnet3-kd");
-    expect(c.teacher).toBe(join(REPO_ROOT, "runs/mnistnet4"));
+    expect(c.teacher).toBe(join(REPO_ROOT, "checkpoints/mnistnet4"));
     expect(c.lambda).toBe(0.1);
   });
 
