@@ -58,6 +58,10 @@ const program = new Command()
   .option("--out <dir>", `run directory (default ${DEFAULT_RUNS_DIR}/<model>[-w<width>][-kd-...])`)
   .option("--resume", "continue the run in --out from its latest checkpoint", false)
   .option(
+    "--init <run|dir>",
+    "start a new run from these weights (a run's best checkpoint, a checkpoint dir, or a name under runs/ or checkpoints/) with a fresh optimizer and schedule: more epochs for a finished run, or fine-tuning",
+  )
+  .option(
     "--backend <b>",
     BACKEND_CHOICES.join(" | "),
     parseChoice("--backend", BACKEND_CHOICES),
@@ -97,6 +101,7 @@ interface TrainCli {
   width: number;
   out?: string;
   resume: boolean;
+  init?: string;
   backend: (typeof BACKEND_CHOICES)[number];
   limit?: number;
   val?: number;
@@ -131,6 +136,7 @@ runMain(async () => {
     width: o.width,
     out: o.out,
     resume: o.resume,
+    init: o.init ?? null,
     backend: o.backend,
     limit: o.limit,
     valCount: o.val,

@@ -165,6 +165,41 @@ describe("runTraining on MNIST", () => {
     expect(run.teacher.model).toBe("mnistnet1");
   }, 120_000);
 
+  it("--init starts a new run from another run's best weights (fresh optimizer and schedule)", async () => {
+    const small = { limit: 1500, epochs: 1, batch: 64, testAtEnd: false };
+    const baseOut = tmp();
+    const base = await runTraining(opts({ ...small, out: baseOut }));
+    const out = tmp();
+    // A learning rate of 1e-12 leaves the trainable weights where --init put them.
+    const r = await runTraining(
+      opts({ ...small, init: baseOut, lr: 1e-12, lrSchedule: "constant", out }),
+    );
+    const maxDiff = (a: tf.LayersModel, b: tf.LayersModel) =>
+      Math.max(
+        ...a.trainableWeights.map((w, i) =>
+          tf.tidy(
+            () => tf.max(tf.abs(tf.sub(w.read(), b.trainableWeights[i].read()))).dataSync()[0],
+          ),
+        ),
+      );
+    expect(maxDiff(base.model, r.model)).toBeLessThan(1e-6);
+    // ... whereas the same seed without --init starts from the seeded initialisation.
+    const fresh = await runTraining(
+      opts({ ...small, lr: 1e-12, lrSchedule: "constant", out: tmp() }),
+    );
+    expect(maxDiff(base.model, fresh.model)).toBeGreaterThan(1e-3);
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(run.init.checkpoint).toBe(loadTrainedModel(tf, baseOut, "best").modelDir);
+    expect(run.init.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    // Another topology is refused with the offending weight named.
+    await expect(
+      runTraining(opts({ ...small, model: "mnistnet2", init: baseOut, out: tmp() })),
+    ).rejects.toThrow(/weight|tensors/);
+    await expect(runTraining(opts({ ...small, init: "no-such-run", out: tmp() }))).rejects.toThrow(
+      /--init no-such-run/,
+    );
+  }, 120_000);
+
   it("names runs from their settings", () => {
     const base = { model: "cifarnet2", width: 1, seed: 1, lambda: 0.1, T: 10, t2Scaling: false };
     expect(defaultRunName(base)).toBe("cifarnet2");

@@ -48,6 +48,12 @@ export interface RunOptions {
   width: number;
   out?: string;
   resume: boolean;
+  /**
+   * Start a new run from these weights (a run directory: its best checkpoint, or
+   * a checkpoint directory; looked up like --teacher) instead of the seeded
+   * initialisation; the optimizer and the learning-rate schedule start afresh.
+   */
+  init?: string | null;
   backend: BackendChoice;
   limit?: number;
   valCount?: number;
@@ -67,14 +73,21 @@ export interface RunResult extends TrainResult {
   config: ModelConfig;
 }
 
-/** The directory a teacher argument names: an existing path, or runs/<name>, checkpoints/<name>. */
-export function resolveTeacherDir(teacher: string): string {
+/**
+ * The directory a teacher (or --init) argument names: an existing path, or
+ * runs/<name>, checkpoints/<name>.
+ */
+export function resolveTeacherDir(teacher: string, flag = "--teacher"): string {
   if (existsSync(teacher)) return resolve(teacher);
   const candidates = [join(DEFAULT_RUNS_DIR, teacher), join(REPO_ROOT, "checkpoints", teacher)];
   for (const c of candidates) if (existsSync(c)) return c;
   throw new Error(
-    `--teacher ${teacher}: no checkpoint at ${candidates.join(" or ")}; train it first: pnpm train --model ${teacher}`,
+    `${flag} ${teacher}: no checkpoint at ${candidates.join(" or ")}; train it first: pnpm train --model ${teacher}`,
   );
+}
+
+function sha256File(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
 function fmt(x: number): string {
@@ -124,6 +137,11 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   if (!(o.width > 0)) throw new Error(`--width must be > 0, got ${o.width}`);
   const { tf, name: backendName } = await initBackend({ backend: o.backend, log });
 
+  // Resolved before any data is loaded, so that a wrong --init fails at once.
+  const initDir =
+    o.init && !o.resume
+      ? resolveCheckpoint(resolveTeacherDir(o.init, "--init"), "best").modelDir
+      : null;
   let teacher: TrainedModel | null = null;
   let teacherDir: string | null = null;
   if (o.teacher) {
@@ -202,12 +220,13 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
             checkpoint: teacher.modelDir,
             model: teacher.config.name,
             width: teacher.run.width,
-            weightsSha256: createHash("sha256")
-              .update(readFileSync(join(teacher.modelDir, "weights.bin")))
-              .digest("hex"),
+            weightsSha256: sha256File(join(teacher.modelDir, "weights.bin")),
           }
         : null,
     kd,
+    init: initDir
+      ? { checkpoint: initDir, weightsSha256: sha256File(join(initDir, "weights.bin")) }
+      : null,
   };
   log(
     `training ${config.name}${o.width !== 1 ? ` (width ${o.width})` : ""} on ${dataset}: ${trainSet.count} train / ${val.count} val` +
@@ -243,6 +262,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     teacherLogits,
     runInfo,
     resume: o.resume,
+    initWeightsDir: initDir,
     signal: o.signal,
     progress: o.progress,
     log,

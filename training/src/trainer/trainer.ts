@@ -73,6 +73,13 @@ export interface TrainerOptions {
   /** Written to run.json; on resume the stored one must agree on `hyper` (except epochs). */
   runInfo?: Record<string, unknown>;
   resume?: boolean;
+  /**
+   * Checkpoint directory (model.json + weights.bin) whose weights a *new* run
+   * starts from instead of the seeded initialisation (fine-tuning, or more
+   * epochs on a finished run under a fresh schedule). Ignored on resume: the
+   * run's own checkpoint holds the weights then.
+   */
+  initWeightsDir?: string | null;
   /** When aborted (e.g. Ctrl-C) the trainer saves a checkpoint at the next step and returns. */
   signal?: AbortSignal;
   /** Test hook: stop (with a checkpoint) after this many epochs of this call. */
@@ -292,6 +299,9 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     adam.setState(loaded.optimizer);
     state = loaded.state;
     log(`resumed ${runDir} at epoch ${state.epoch}${state.step ? ` step ${state.step}` : ""}`);
+  } else if (opts.initWeightsDir) {
+    loadWeightsInto(model, opts.initWeightsDir);
+    log(`initial weights from ${opts.initWeightsDir}`);
   }
 
   const steps = Math.max(1, Math.floor(trainSet.count / hyper.batchSize));
