@@ -1,5 +1,14 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { exportFlags } from "./model-cards";
+import {
+  cardedModels,
+  exportFlags,
+  type ModelCard,
+  renderCards,
+  shippedModels,
+} from "./model-cards";
 
 describe("exportFlags", () => {
   it("says nothing for defaults and older exports without presignBits", () => {
@@ -11,5 +20,65 @@ describe("exportFlags", () => {
       "--frac-bits 14 --presign-bits none --merge-separable",
     );
     expect(exportFlags({ fracBits: 12, presignBits: 24 })).toBe("--presign-bits 24");
+  });
+});
+
+describe("cards of models shipped without an export", () => {
+  const base: ModelCard = {
+    name: "t",
+    model: "vgg16",
+    role: "teacher",
+    dataset: "cifar10",
+    width: 0.25,
+    params: 959034,
+    kd: null,
+    epochs: 30,
+    bestEpoch: 29,
+    trainSeconds: 3600,
+    backend: "wasm",
+    seed: 1,
+    floatTestAcc: 0.8385,
+    fixedTestAcc: null,
+    argmaxAgreement: null,
+    testCount: 10000,
+    fracBits: null,
+    command: "pnpm train --model vgg16",
+    evaluatedAt: "2026-11-28T00:00:00.000Z",
+  };
+  it("render '-' for the fixed-point columns and ship with --no-export", () => {
+    const md = renderCards([base], "");
+    expect(md).toContain("| 83.85% | - | - |");
+    expect(md).toContain("ship-checkpoint.sh runs/t t --no-export`");
+  });
+  it("a model with an export renders its numbers and export flags", () => {
+    const md = renderCards(
+      [
+        {
+          ...base,
+          fixedTestAcc: 0.838,
+          argmaxAgreement: 0.999,
+          fracBits: 12,
+          exportFlags: "--merge-separable",
+        },
+      ],
+      "",
+    );
+    expect(md).toContain("| 83.85% | 83.80% | 99.90% |");
+    expect(md).toContain("ship-checkpoint.sh runs/t t --merge-separable`");
+  });
+  it("cardedModels includes run directories without an export; shippedModels does not", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cbnn-cards-"));
+    for (const [name, withExport] of [
+      ["a", true],
+      ["b", false],
+    ] as const) {
+      mkdirSync(join(dir, name, withExport ? "export" : ""), { recursive: true });
+      writeFileSync(join(dir, name, "run.json"), "{}");
+      writeFileSync(join(dir, name, "latest.json"), "{}");
+      if (withExport) writeFileSync(join(dir, name, "export", "model.json"), "{}");
+    }
+    mkdirSync(join(dir, "sweep"));
+    expect(cardedModels(dir)).toEqual(["a", "b"]);
+    expect(shippedModels(dir)).toEqual(["a"]);
   });
 });

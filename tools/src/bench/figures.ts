@@ -3,7 +3,8 @@
  * accuracy vs lambda (paper Fig. 6a) from `pnpm sweep`'s sweep.json, and KD
  * vs no-KD validation curves (Fig. 5a MNIST, Fig. 6b CIFAR-10) from the
  * history.json of a distilled run and a plain run of the same student.
- * Searched in runs/ and checkpoints/; PNGs go to bench/figures/.
+ * Searched in checkpoints/ first (shipped, so a reader of RESULTS.md has the
+ * inputs), then runs/; PNGs go to bench/figures/.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -39,7 +40,7 @@ interface RunInfo {
 
 function runDirs(): RunInfo[] {
   const out: RunInfo[] = [];
-  for (const root of ["runs", "checkpoints"]) {
+  for (const root of ["checkpoints", "runs"]) {
     const base = path.join(REPO_ROOT, root);
     if (!existsSync(base)) continue;
     for (const d of readdirSync(base, { withFileTypes: true })) {
@@ -65,7 +66,7 @@ function runDirs(): RunInfo[] {
 
 function sweepFiles(): string[] {
   const out: string[] = [];
-  for (const root of ["runs", "checkpoints"]) {
+  for (const root of ["checkpoints", "runs"]) {
     const base = path.join(REPO_ROOT, root);
     if (!existsSync(base)) continue;
     for (const d of readdirSync(base, { withFileTypes: true })) {
@@ -97,7 +98,7 @@ async function kdFigure(
       title,
       png: null,
       sources: [],
-      note: `no pair of a KD run and a no-KD run of ${students.join("/")} with history.json in runs/ or checkpoints/`,
+      note: `no pair of a KD run and a no-KD run of ${students.join("/")} with history.json in checkpoints/ or runs/`,
     };
   }
   const png = path.join(FIGURES_DIR, `${id}-kd-vs-plain-${dataset}.png`);
@@ -131,7 +132,7 @@ export async function renderFigures(): Promise<Figure[]> {
       title: title6a,
       png: null,
       sources: [],
-      note: "no sweep.json (pnpm sweep) in runs/ or checkpoints/",
+      note: "no sweep.json (pnpm sweep) in checkpoints/ or runs/",
     });
   } else {
     // The paper's Fig. 6a is CIFAR-10 (CifarNet2): prefer a CIFAR-10 sweep.

@@ -4,7 +4,7 @@ import { writeCards } from "../model-cards";
 const program = new Command()
   .name("pnpm cards")
   .description(
-    "Measure the shipped models in checkpoints/ on the full test set (float and fixed point) and regenerate their card.json files and checkpoints/README.md.",
+    "Measure the shipped models in checkpoints/ (each directory with run.json and latest.json) on the full test set, float and, where it has an export, fixed point, and regenerate their card.json files and checkpoints/README.md.",
   )
   .argument("[names...]", "models to re-measure (default: every shipped model)")
   .option("--render-only", "only regenerate checkpoints/README.md from the existing cards", false)
