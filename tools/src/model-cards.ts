@@ -65,18 +65,18 @@ function readJson<T>(file: string): T {
   }
 }
 
-/** Names of shipped models: directories of checkpoints/ with run.json and export/model.json. */
-export function shippedModels(dir = CHECKPOINTS_DIR): string[] {
+/** Sorted names of the directories of `dir` that hold every one of `files`. */
+function dirsWith(dir: string, files: string[][]): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
-    .filter(
-      (d) =>
-        d.isDirectory() &&
-        existsSync(join(dir, d.name, "run.json")) &&
-        existsSync(join(dir, d.name, "export", "model.json")),
-    )
+    .filter((d) => d.isDirectory() && files.every((f) => existsSync(join(dir, d.name, ...f))))
     .map((d) => d.name)
     .sort();
+}
+
+/** Names of shipped models: directories of checkpoints/ with run.json and export/model.json. */
+export function shippedModels(dir = CHECKPOINTS_DIR): string[] {
+  return dirsWith(dir, [["run.json"], ["export", "model.json"]]);
 }
 
 /**
@@ -85,16 +85,7 @@ export function shippedModels(dir = CHECKPOINTS_DIR): string[] {
  * without one (it is never run securely): its card has the float accuracy only.
  */
 export function cardedModels(dir = CHECKPOINTS_DIR): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter(
-      (d) =>
-        d.isDirectory() &&
-        existsSync(join(dir, d.name, "run.json")) &&
-        existsSync(join(dir, d.name, "latest.json")),
-    )
-    .map((d) => d.name)
-    .sort();
+  return dirsWith(dir, [["run.json"], ["latest.json"]]);
 }
 
 const hasExport = (runDir: string): boolean => existsSync(join(runDir, "export", "model.json"));
