@@ -21,6 +21,9 @@ import { REPO_ROOT } from "./env";
 
 export const FIGURES_DIR = path.join(REPO_ROOT, "bench", "figures");
 
+/** Where figure inputs are looked for, in this order: shipped runs first, then local ones. */
+const SEARCH_ROOTS = ["checkpoints", "runs"] as const;
+
 export interface Figure {
   id: "fig6a" | "fig5a" | "fig6b";
   title: string;
@@ -40,7 +43,7 @@ interface RunInfo {
 
 function runDirs(): RunInfo[] {
   const out: RunInfo[] = [];
-  for (const root of ["checkpoints", "runs"]) {
+  for (const root of SEARCH_ROOTS) {
     const base = path.join(REPO_ROOT, root);
     if (!existsSync(base)) continue;
     for (const d of readdirSync(base, { withFileTypes: true })) {
@@ -66,7 +69,7 @@ function runDirs(): RunInfo[] {
 
 function sweepFiles(): string[] {
   const out: string[] = [];
-  for (const root of ["checkpoints", "runs"]) {
+  for (const root of SEARCH_ROOTS) {
     const base = path.join(REPO_ROOT, root);
     if (!existsSync(base)) continue;
     for (const d of readdirSync(base, { withFileTypes: true })) {
