@@ -115,13 +115,16 @@ export async function isCached(name: DatasetName, cacheDir?: string): Promise<bo
 /**
  * Writes a whole dataset into the cache: everything goes to a fresh temporary directory
  * beside the target, which is renamed into place only when complete, so an interrupted
- * fetch never leaves a half-written cache. Returns the meta that was written.
+ * fetch never leaves a half-written cache. A complete cache already in place (written by a
+ * concurrent fetch) is kept unless `replace`, so readers never see its files disappear.
+ * Returns the meta of the cache now in place.
  */
 export async function writeCache(
   name: DatasetName,
   splits: Record<Split, SplitData>,
   source: string,
   cacheDir?: string,
+  replace = false,
 ): Promise<CacheMeta> {
   const spec = DATASETS[name];
   const [h, w, c] = spec.shape;
@@ -153,8 +156,16 @@ export async function writeCache(
       await writeFile(join(tmp, labelsFile(split)), splits[split].labels);
     }
     await writeFile(join(tmp, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+    if (!replace && (await isCached(name, cacheDir))) {
+      // Another process (say, a concurrent test file) finished the same fetch while we
+      // decoded. Its cache is as good as ours, and replacing it would make its files vanish
+      // for a moment under any reader: keep it.
+      await rm(tmp, { recursive: true, force: true });
+      return (await readMeta(name, cacheDir)) as CacheMeta;
+    }
     if (existsSync(target)) {
-      // An old, incomplete or outdated cache: move it aside, then remove it.
+      // An old, incomplete or outdated cache (or one the caller asked to rebuild): move it
+      // aside, then remove it.
       const old = `${tmp}.old`;
       await rename(target, old);
       await rm(old, { recursive: true, force: true });

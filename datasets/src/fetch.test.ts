@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRng } from "./augment";
-import { computeStats } from "./cache";
+import { computeStats, readMeta, writeCache } from "./cache";
 import { fetchDataset, fromNpmFiles } from "./fetch";
 import { encodeCifarBin } from "./formats/cifar";
 import { encodeIdx } from "./formats/idx";
@@ -167,6 +167,29 @@ describe("fetchDataset --from", () => {
     await fetchDataset("mnist", { from: src, cacheDir: cache });
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
+  });
+
+  it("a late concurrent writer keeps the complete cache in place; force replaces it", async () => {
+    const src = join(work, "m");
+    await mkdir(src);
+    await writeMnistDir(src, false);
+    await fetchDataset("mnist", { from: src, cacheDir: cache });
+    const file = join(cache, "mnist", "test-images.u8");
+    const before = await stat(file);
+    const first = await readMeta("mnist", cache);
+    // A second process that decoded the same data while the first one wrote: it must not
+    // move the finished cache aside (its files would vanish under readers for a moment).
+    const splits = {
+      train: await loadDataset("mnist", "train", { cacheDir: cache }),
+      test: await loadDataset("mnist", "test", { cacheDir: cache }),
+    };
+    const kept = await writeCache("mnist", splits, "late-writer", cache);
+    expect(kept.source).toBe(first?.source);
+    expect((await stat(file)).ino).toBe(before.ino);
+    const replaced = await writeCache("mnist", splits, "forced", cache, true);
+    expect(replaced.source).toBe("forced");
+    expect((await readMeta("mnist", cache))?.source).toBe("forced");
+    expect((await readdir(cache)).filter((e) => e.startsWith("."))).toEqual([]);
   });
 
   it("loadDataset tells the user to fetch when the data is not cached", async () => {

@@ -59,7 +59,7 @@ export async function fetchDataset(name: DatasetName, opts: FetchOptions = {}): 
   }
   checkCounts(name, splits, source);
   progress(`${name}: writing cache to ${join(root, name)}`);
-  const meta = await writeCache(name, splits, source, opts.cacheDir);
+  const meta = await writeCache(name, splits, source, opts.cacheDir, opts.force === true);
   const fmt = (v: number[]): string => v.map((x) => x.toFixed(1)).join(", ");
   progress(
     `${name}: cached ${meta.counts.train} train + ${meta.counts.test} test images; train mean [${fmt(meta.stats.mean)}], std [${fmt(meta.stats.std)}]`,
