@@ -34,11 +34,57 @@ export interface Figure {
   note: string;
 }
 
-interface RunInfo {
+export interface RunInfo {
   dir: string;
   model: string;
   dataset: string;
   kd: boolean;
+  /** Epochs of the run's schedule (run.json hyper.epochs); null when unknown. */
+  epochs: number | null;
+  augment: boolean;
+  /** True when the run started from other weights (--init): its epochs are not comparable. */
+  init: boolean;
+}
+
+export interface KdPair {
+  kd: RunInfo;
+  plain: RunInfo;
+  /** Same epochs and augmentation, neither started from other weights. */
+  likeForLike: boolean;
+}
+
+/**
+ * The KD run and the no-KD run of one student to draw side by side: a like-for-like pair
+ * (same epochs, same augmentation, both from scratch) when one exists, else the first KD
+ * and first no-KD run found (flagged, so the figure's note can say so); undefined when the
+ * student lacks either kind of run.
+ */
+export function pickKdPair(runs: readonly RunInfo[], model: string): KdPair | undefined {
+  const kds = runs.filter((r) => r.model === model && r.kd);
+  const plains = runs.filter((r) => r.model === model && !r.kd);
+  for (const kd of kds) {
+    for (const plain of plains) {
+      if (
+        !kd.init &&
+        !plain.init &&
+        kd.epochs !== null &&
+        kd.epochs === plain.epochs &&
+        kd.augment === plain.augment
+      ) {
+        return { kd, plain, likeForLike: true };
+      }
+    }
+  }
+  const kd = kds[0];
+  const plain = plains[0];
+  return kd && plain ? { kd, plain, likeForLike: false } : undefined;
+}
+
+function describeRun(r: RunInfo): string {
+  const parts = [r.epochs === null ? "? epochs" : `${r.epochs} epochs`];
+  parts.push(r.augment ? "augmented" : "no augmentation");
+  if (r.init) parts.push("continued from other weights");
+  return parts.join(", ");
 }
 
 function runDirs(): RunInfo[] {
@@ -56,9 +102,20 @@ function runDirs(): RunInfo[] {
           model?: string;
           dataset?: string;
           kd?: unknown;
+          augment?: unknown;
+          init?: unknown;
+          hyper?: { epochs?: unknown };
         };
         if (typeof run.model !== "string") continue;
-        out.push({ dir, model: run.model, dataset: run.dataset ?? "?", kd: run.kd != null });
+        out.push({
+          dir,
+          model: run.model,
+          dataset: run.dataset ?? "?",
+          kd: run.kd != null,
+          epochs: typeof run.hyper?.epochs === "number" ? run.hyper.epochs : null,
+          augment: run.augment === true,
+          init: run.init != null,
+        });
       } catch {
         // not a run directory we can read: skip it
       }
@@ -90,10 +147,14 @@ async function kdFigure(
 ): Promise<Figure> {
   const title = `KD vs no KD, validation accuracy per epoch (${dataset}; paper Fig. ${id === "fig5a" ? "5a" : "6b"})`;
   const chosen: RunInfo[] = [];
+  const mismatched: string[] = [];
   for (const m of students) {
-    const kd = runs.find((r) => r.model === m && r.kd);
-    const plain = runs.find((r) => r.model === m && !r.kd);
-    if (kd && plain) chosen.push(kd, plain);
+    const pair = pickKdPair(runs, m);
+    if (!pair) continue;
+    chosen.push(pair.kd, pair.plain);
+    if (!pair.likeForLike) {
+      mismatched.push(`${m} (KD: ${describeRun(pair.kd)}; no KD: ${describeRun(pair.plain)})`);
+    }
   }
   if (chosen.length === 0) {
     return {
@@ -120,7 +181,11 @@ async function kdFigure(
     title,
     png: rel(png),
     sources: chosen.map((r) => rel(r.dir)),
-    note: "solid: KD, dashed: no KD (labels from run.json)",
+    note:
+      "solid: KD, dashed: no KD (labels from run.json)" +
+      (mismatched.length === 0
+        ? "; each pair has the same epochs and augmentation"
+        : `. **Not like for like:** ${mismatched.join("; ")}, so the gap between the curves' ends is not all KD's`),
   };
 }
 
