@@ -111,7 +111,8 @@ function runDirs(): RunInfo[] {
           dir,
           model: run.model,
           dataset: run.dataset ?? "?",
-          kd: run.kd != null,
+          // lambda 1 weights the soft term by 0: a plain run, whatever teacher it names.
+          kd: run.kd != null && (run.kd as { lambda?: unknown }).lambda !== 1,
           epochs: typeof run.hyper?.epochs === "number" ? run.hyper.epochs : null,
           augment: run.augment === true,
           init: run.init != null,
