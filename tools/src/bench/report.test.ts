@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { ModelCard } from "../model-cards";
 import type { Figure } from "./figures";
 import type { ModelsResults, SecureRow } from "./models";
 import type { ProtocolsResults } from "./protocols";
-import { renderReport } from "./report";
+import { renderReport, trainedModelsNote } from "./report";
 import type { ResultsFile } from "./results";
 import { lowerBoundMs } from "./secure-run";
 
@@ -260,5 +261,61 @@ describe("lowerBoundMs", () => {
     expect(lowerBoundMs(18, 0, 80, 40e6)).toBe(1440);
     expect(lowerBoundMs(1, 80e6, 0, 40e6)).toBe(1000);
     expect(lowerBoundMs(5, 1e9, 0.2, Number.POSITIVE_INFINITY)).toBeCloseTo(1);
+  });
+});
+
+describe("trainedModelsNote", () => {
+  const card = (over: Partial<ModelCard>): ModelCard => ({
+    name: "cifarnet2",
+    model: "cifarnet2",
+    role: "student",
+    dataset: "cifar10",
+    width: 1,
+    params: 67914,
+    kd: { teacher: "vgg16", lambda: 0.1, T: 10, t2Scaling: false },
+    epochs: 20,
+    bestEpoch: 15,
+    trainSeconds: 1,
+    backend: "wasm",
+    seed: 1,
+    floatTestAcc: 0.6136,
+    fixedTestAcc: 0.6133,
+    argmaxAgreement: 0.995,
+    testCount: 10000,
+    fracBits: 12,
+    command: "pnpm train",
+    ...over,
+  });
+  const info = (name: string, weights: "trained" | "random") => ({
+    name,
+    dataset: name.startsWith("cifar") ? "cifar10" : "mnist",
+    weights,
+    label: weights,
+    params: 1,
+    gap: null,
+  });
+
+  it("states epochs, KD and the gap to the paper's accuracy from each trained model's card", () => {
+    const note = trainedModelsNote(
+      [info("cifarnet2", "trained"), info("mnistnet1", "trained"), info("mnistnet2", "random")],
+      new Map([
+        ["cifarnet2", card({})],
+        ["mnistnet1", card({ kd: null, epochs: 40, bestEpoch: 39, fixedTestAcc: 0.9821 })],
+      ]),
+    );
+    expect(note).toMatch(
+      /CifarNet2 \(separable\): 20 epochs \(best 15\), KD from vgg16 \(lambda 0\.1, T 10\); fixed point 61\.33% on 10000 test images; paper 81\.53% \(-20\.20 pts\)/,
+    );
+    expect(note).toMatch(
+      /MnistNet1: 40 epochs \(best 39\), no KD; fixed point 98\.21% .*paper 98\.11% \(\+0\.10 pts\)/,
+    );
+    expect(note).not.toMatch(/MnistNet2/);
+  });
+
+  it("says when a trained model has no card, and is empty without trained models", () => {
+    expect(trainedModelsNote([info("mnistnet3", "trained")], new Map())).toMatch(
+      /MnistNet3: no model card in checkpoints\/mnistnet3\//,
+    );
+    expect(trainedModelsNote([info("mnistnet3", "random")], new Map())).toBe("");
   });
 });

@@ -3,8 +3,9 @@
  * figures found by figures.ts). Pure: `renderReport` takes the parsed files,
  * so it is tested on fixtures; `writeReport` reads, renders and writes.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { ModelCard } from "../model-cards";
 import { describeRun, type GitInfo, type MachineInfo, REPO_ROOT } from "./env";
 import type { Figure } from "./figures";
 import type { ModelInfo, ModelsResults, PlainRow, SecureRow } from "./models";
@@ -120,6 +121,56 @@ function weightsNote(info: ModelInfo | undefined): string {
   if (!info) return "-";
   if (info.weights === "random") return "random weights (cost only)";
   return info.label.includes("without KD") ? "trained without KD (OriNet)" : "trained";
+}
+
+/** The paper's CBNN accuracy for one of its networks (Tables 1-2), or undefined. */
+function paperAccuracy(name: string): number | undefined {
+  const row = [...PAPER_TABLE1, ...PAPER_TABLE2].find(
+    (p) => p.arch === name && p.framework === "CBNN",
+  );
+  return row?.accPct;
+}
+
+/**
+ * One line per trained model behind the tables: how it was trained (epochs, KD) and its
+ * full-test-set accuracy from its model card beside the paper's, so a gap shows with its
+ * cause. `cards` maps a model name to its card (absent: no card shipped).
+ */
+export function trainedModelsNote(
+  models: readonly ModelInfo[],
+  cards: ReadonlyMap<string, ModelCard>,
+): string {
+  const trained = models.filter((x) => x.weights === "trained");
+  if (trained.length === 0) return "";
+  const lines = trained.map((x) => {
+    const card = cards.get(x.name);
+    if (!card) return `- ${title(x.name)}: no model card in checkpoints/${x.name}/.`;
+    const kd = card.kd
+      ? `KD from ${card.kd.teacher} (lambda ${card.kd.lambda}, T ${card.kd.T})`
+      : "no KD";
+    const acc = card.fixedTestAcc ?? card.floatTestAcc;
+    const paper = paperAccuracy(x.name);
+    const vs =
+      paper === undefined
+        ? ""
+        : `; paper ${paper.toFixed(2)}% (${(100 * acc - paper >= 0 ? "+" : "") + (100 * acc - paper).toFixed(2)} pts)`;
+    return `- ${title(x.name)}: ${card.epochs} epochs (best ${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.`;
+  });
+  return [
+    "**Trained weights behind these rows** (from each model's card, full test set; cards in checkpoints/README.md, why each gap and how to continue each run in checkpoints/NOTES.md):",
+    "",
+    ...lines,
+  ].join("\n");
+}
+
+/** The model cards of `names` that exist in checkpoints/. */
+function readCards(names: readonly string[]): Map<string, ModelCard> {
+  const out = new Map<string, ModelCard>();
+  for (const n of names) {
+    const f = path.join(REPO_ROOT, "checkpoints", n, "card.json");
+    if (existsSync(f)) out.set(n, JSON.parse(readFileSync(f, "utf8")) as ModelCard);
+  }
+  return out;
 }
 
 function paperRow(p: PaperRow, label: string): string[] {
@@ -706,6 +757,8 @@ export function renderReport({ results, figures: figs }: ReportInput): string {
         `**Random weights (cost only):** ${random.map((x) => `${title(x.name)} (${x.gap})`).join("; ")}. These exports have the zoo networks' exact shapes with seeded random weights: time, rounds and bytes do not depend on the weights, accuracy does (about 10 %, meaningless).`,
       );
     }
+    const note = trainedModelsNote(models.models, readCards(models.models.map((x) => x.name)));
+    if (note) parts.push("", note);
     parts.push(
       "",
       table1(models, models),
