@@ -284,6 +284,7 @@ describe("trainedModelsNote", () => {
     testCount: 10000,
     fracBits: 12,
     command: "pnpm train",
+    evaluatedAt: "2026-01-01T00:00:00.000Z",
     ...over,
   });
   const info = (name: string, weights: "trained" | "random") => ({
