@@ -726,10 +726,12 @@ function figures(figs: Figure[]): string {
 export interface ReportInput {
   results: Record<string, ResultsFile>;
   figures: Figure[];
+  /** Model cards of the trained models (checkpoints/<name>/card.json), by model name. */
+  cards?: ReadonlyMap<string, ModelCard>;
 }
 
 /** The markdown of docs/RESULTS.md for the results present; missing suites are listed as gaps. */
-export function renderReport({ results, figures: figs }: ReportInput): string {
+export function renderReport({ results, figures: figs, cards }: ReportInput): string {
   const parts: string[] = [
     "# Results",
     "",
@@ -757,7 +759,7 @@ export function renderReport({ results, figures: figs }: ReportInput): string {
         `**Random weights (cost only):** ${random.map((x) => `${title(x.name)} (${x.gap})`).join("; ")}. These exports have the zoo networks' exact shapes with seeded random weights: time, rounds and bytes do not depend on the weights, accuracy does (about 10 %, meaningless).`,
       );
     }
-    const note = trainedModelsNote(models.models, readCards(models.models.map((x) => x.name)));
+    const note = trainedModelsNote(models.models, cards ?? new Map());
     if (note) parts.push("", note);
     parts.push(
       "",
@@ -804,6 +806,9 @@ export function renderReport({ results, figures: figs }: ReportInput): string {
 export async function writeReport(file = RESULTS_MD): Promise<string> {
   const { renderFigures } = await import("./figures");
   const figs = await renderFigures();
-  writeFileSync(file, renderReport({ results: readAllResults(), figures: figs }));
+  const results = readAllResults();
+  const models = results.models as (ResultsFile & ModelsResults) | undefined;
+  const cards = readCards(models ? models.models.map((x) => x.name) : []);
+  writeFileSync(file, renderReport({ results, figures: figs, cards }));
   return file;
 }
