@@ -101,7 +101,7 @@ function runDirs(): RunInfo[] {
         const run = JSON.parse(readFileSync(runJson, "utf8")) as {
           model?: string;
           dataset?: string;
-          kd?: unknown;
+          kd?: { lambda?: unknown } | null;
           augment?: unknown;
           init?: unknown;
           hyper?: { epochs?: unknown };
@@ -112,7 +112,7 @@ function runDirs(): RunInfo[] {
           model: run.model,
           dataset: run.dataset ?? "?",
           // lambda 1 weights the soft term by 0: a plain run, whatever teacher it names.
-          kd: run.kd != null && (run.kd as { lambda?: unknown }).lambda !== 1,
+          kd: run.kd != null && run.kd.lambda !== 1,
           epochs: typeof run.hyper?.epochs === "number" ? run.hyper.epochs : null,
           augment: run.augment === true,
           init: run.init != null,

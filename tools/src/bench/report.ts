@@ -150,10 +150,11 @@ export function trainedModelsNote(
       : "no KD";
     const acc = card.fixedTestAcc ?? card.floatTestAcc;
     const paper = paperAccuracy(x.name);
+    const gap = paper === undefined ? 0 : 100 * acc - paper;
     const vs =
       paper === undefined
         ? ""
-        : `; paper ${paper.toFixed(2)}% (${(100 * acc - paper >= 0 ? "+" : "") + (100 * acc - paper).toFixed(2)} pts)`;
+        : `; paper ${paper.toFixed(2)}% (${gap >= 0 ? "+" : ""}${gap.toFixed(2)} pts)`;
     return `- ${title(x.name)}: ${card.epochs} epochs (best ${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.`;
   });
   return [
