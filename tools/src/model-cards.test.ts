@@ -1,12 +1,14 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TrainRunJson } from "@cbnn/training";
 import { describe, expect, it } from "vitest";
 import {
   cardedModels,
   exportFlags,
   type ModelCard,
   renderCards,
+  reproduceCommand,
   shippedModels,
 } from "./model-cards";
 
@@ -80,5 +82,75 @@ describe("cards of models shipped without an export", () => {
     mkdirSync(join(dir, "sweep"));
     expect(cardedModels(dir)).toEqual(["a", "b"]);
     expect(shippedModels(dir)).toEqual(["a"]);
+  });
+});
+
+describe("continued runs (--init)", () => {
+  const stage1 = {
+    model: "cifarnet2",
+    modelConfig: { role: "student" },
+    width: 1,
+    dataset: "cifar10",
+    augment: true,
+    limit: null,
+    teacher: null,
+    kd: null,
+    init: null,
+    hyper: {
+      epochs: 20,
+      batchSize: 128,
+      microBatch: 128,
+      lr: 0.001,
+      lrSchedule: "cosine",
+      seed: 1,
+    },
+  } as unknown as TrainRunJson;
+  it("a run from scratch has no --init", () => {
+    expect(reproduceCommand(stage1, "runs/x")).toBe(
+      "pnpm train --model cifarnet2 --lambda 1 --epochs 20 --batch 128 --lr 0.001 --lr-schedule cosine --seed 1 --out runs/x",
+    );
+  });
+  it("re-runs the run its weights came from first, then continues from it", () => {
+    const stage2 = {
+      ...stage1,
+      hyper: { ...stage1.hyper, lr: 0.0005 },
+      init: { checkpoint: "/elsewhere/ckpt-e0015", weightsSha256: "ab", run: stage1, epochs: 15 },
+    } as TrainRunJson;
+    expect(reproduceCommand(stage2, "runs/x")).toBe(
+      "pnpm train --model cifarnet2 --lambda 1 --epochs 20 --batch 128 --lr 0.001 --lr-schedule cosine --seed 1 --out runs/x-init, " +
+        "then pnpm train --model cifarnet2 --lambda 1 --epochs 20 --batch 128 --lr 0.0005 --lr-schedule cosine --seed 1 --init runs/x-init --out runs/x",
+    );
+    // weights of unknown origin are named by their path
+    const bare = {
+      ...stage2,
+      init: { checkpoint: "/w/ckpt", weightsSha256: "ab" },
+    } as TrainRunJson;
+    expect(reproduceCommand(bare, "runs/x")).toContain("--init /w/ckpt --out runs/x");
+  });
+  it("the card counts the epochs the starting weights held", () => {
+    const card: ModelCard = {
+      name: "c",
+      model: "cifarnet2",
+      role: "student",
+      dataset: "cifar10",
+      width: 1,
+      params: 1,
+      kd: null,
+      epochs: 20,
+      bestEpoch: 12,
+      initEpochs: 15,
+      trainSeconds: 60,
+      backend: "wasm",
+      seed: 1,
+      floatTestAcc: 0.5,
+      fixedTestAcc: null,
+      argmaxAgreement: null,
+      testCount: 10,
+      fracBits: null,
+      command: "x",
+      evaluatedAt: "2026-11-28T00:00:00.000Z",
+    };
+    expect(renderCards([card], "")).toContain("| 15 + 20 (15 + 12) |");
+    expect(renderCards([{ ...card, initEpochs: 0 }], "")).toContain("| 20 (12) |");
   });
 });

@@ -31,9 +31,12 @@ export interface ModelCard {
   width: number;
   params: number;
   kd: { teacher: string; lambda: number; T: number; t2Scaling: boolean } | null;
+  /** Epochs of this run (a continued run: the epochs after its --init weights). */
   epochs: number;
   bestEpoch: number;
-  /** Sum of the per-epoch wall times in history.json, seconds. */
+  /** Epochs the --init weights already held (0 or absent: trained from scratch). */
+  initEpochs?: number;
+  /** Sum of the per-epoch wall times in history.json (and of the --init weights' run), seconds. */
   trainSeconds: number;
   backend: string;
   seed: number;
@@ -96,9 +99,7 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   const parts = ["pnpm train", `--model ${run.model}`];
   if (run.teacher) {
     const t = run.teacher.checkpoint;
-    const teacher = t.startsWith(REPO_ROOT)
-      ? relative(REPO_ROOT, t).replace(/\/ckpt-e\d+$/, "")
-      : t;
+    const teacher = t.startsWith(REPO_ROOT) ? displayPath(t).replace(/\/ckpt-e\d+$/, "") : t;
     parts.push(`--teacher ${teacher}`);
   }
   if (run.kd) {
@@ -114,8 +115,19 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   const augmentDefault = run.dataset === "cifar10";
   if (run.augment !== augmentDefault) parts.push(run.augment ? "--augment" : "--no-augment");
   if (run.limit !== null) parts.push(`--limit ${run.limit}`);
+  const parent = run.init?.run;
+  if (parent) parts.push(`--init ${out}-init`);
+  else if (run.init) parts.push(`--init ${displayPath(run.init.checkpoint)}`);
   parts.push(`--out ${out}`);
-  return parts.join(" ");
+  // a continued run is reproduced by re-running the run it started from first
+  return parent
+    ? `${reproduceCommand(parent, `${out}-init`)}, then ${parts.join(" ")}`
+    : parts.join(" ");
+}
+
+/** A path as the reproduce command shows it: relative to the repository when inside it. */
+function displayPath(p: string): string {
+  return p.startsWith(REPO_ROOT) ? relative(REPO_ROOT, p) : p;
 }
 
 /**
@@ -198,7 +210,8 @@ export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<
         : null,
     epochs: latest.epoch,
     bestEpoch: best?.epoch ?? latest.epoch,
-    trainSeconds: history.reduce((s, r) => s + r.seconds, 0),
+    initEpochs: run.init?.epochs ?? 0,
+    trainSeconds: (run.init?.trainSeconds ?? 0) + history.reduce((s, r) => s + r.seconds, 0),
     backend: run.backend,
     seed: run.hyper.seed,
     ...acc,
@@ -214,6 +227,12 @@ function hms(s: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.round((s % 3600) / 60);
   return h > 0 ? `${h} h ${m} min` : `${m} min`;
+}
+
+/** "20 (15)", or for a continued run "15 + 20 (15 + 12)": epochs (best) after the --init weights' epochs. */
+function epochsCell(c: ModelCard): string {
+  const pre = c.initEpochs ? `${c.initEpochs} + ` : "";
+  return `${pre}${c.epochs} (${pre}${c.bestEpoch})`;
 }
 
 /** checkpoints/README.md from the cards (plus a hand-written notes file, if present). */
@@ -233,7 +252,7 @@ export function renderCards(cards: ModelCard[], notes: string): string {
       ? `${c.kd.teacher}, lambda ${c.kd.lambda}, T ${c.kd.T}${c.kd.t2Scaling ? ", T^2" : ""}`
       : "none";
     lines.push(
-      `| ${c.name} | ${c.dataset} | ${c.role}${c.width !== 1 ? ` (width ${c.width})` : ""} | ${kd} | ${c.params.toLocaleString("en-US")} | ${c.epochs} (${c.bestEpoch}) | ${hms(c.trainSeconds)} | ${c.backend} | ${c.seed} | ${pct(c.floatTestAcc)} | ${pct(c.fixedTestAcc)} | ${pct(c.argmaxAgreement)} |`,
+      `| ${c.name} | ${c.dataset} | ${c.role}${c.width !== 1 ? ` (width ${c.width})` : ""} | ${kd} | ${c.params.toLocaleString("en-US")} | ${epochsCell(c)} | ${hms(c.trainSeconds)} | ${c.backend} | ${c.seed} | ${pct(c.floatTestAcc)} | ${pct(c.fixedTestAcc)} | ${pct(c.argmaxAgreement)} |`,
     );
   }
   lines.push("", "## Reproduce", "");

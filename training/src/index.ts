@@ -10,6 +10,7 @@ export * from "./plot";
 export * from "./sweep";
 export * from "./trainer/adam";
 export * from "./trainer/evaluate";
+export * from "./trainer/init-lineage";
 export * from "./trainer/kd-cache";
 export * from "./trainer/progress";
 export * from "./trainer/rng";

@@ -155,7 +155,9 @@ export function trainedModelsNote(
       paper === undefined
         ? ""
         : `; paper ${paper.toFixed(2)}% (${gap >= 0 ? "+" : ""}${gap.toFixed(2)} pts)`;
-    return `- ${title(x.name)}: ${card.epochs} epochs (best ${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.`;
+    // a continued run (--init) counts the epochs its starting weights already had
+    const pre = card.initEpochs ? `${card.initEpochs} + ` : "";
+    return `- ${title(x.name)}: ${pre}${card.epochs} epochs (best ${pre}${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.`;
   });
   return [
     "**Trained weights behind these rows** (from each model's card, full test set; cards in checkpoints/README.md, why each gap and how to continue each run in checkpoints/NOTES.md):",

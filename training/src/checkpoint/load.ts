@@ -25,6 +25,21 @@ export interface TrainRunJson extends RunJson {
     weightsSha256: string;
   } | null;
   kd: { lambda: number; T: number; t2Scaling: boolean } | null;
+  /** The weights `--init` started from (absent in runs older than the field; null: from scratch). */
+  init?: TrainInit | null;
+}
+
+/** What run.json records about the weights a `--init` run started from (see describeInit). */
+export interface TrainInit {
+  /** Checkpoint directory (model.json + weights.bin) as it was when training started. */
+  checkpoint: string;
+  weightsSha256: string;
+  /** run.json of the run that produced those weights, when it was a `pnpm train` run. */
+  run?: TrainRunJson;
+  /** Epochs of training the weights hold (their own --init chain included). */
+  epochs?: number;
+  /** Seconds those epochs took (sum of their history.json wall times). */
+  trainSeconds?: number;
 }
 
 export interface TrainedModel {

@@ -191,6 +191,23 @@ describe("runTraining on MNIST", () => {
     const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(run.init.checkpoint).toBe(loadTrainedModel(tf, baseOut, "best").modelDir);
     expect(run.init.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    // ... with the run those weights came from and the epochs they hold, so a card counts them
+    expect(run.init.run.hyper).toEqual(
+      JSON.parse(readFileSync(join(baseOut, "run.json"), "utf8")).hyper,
+    );
+    expect(run.init.epochs).toBe(base.best?.epoch);
+    expect(run.init.trainSeconds).toBeGreaterThan(0);
+    // A continuation of the continuation adds up the chain.
+    const out2 = tmp();
+    await runTraining(opts({ ...small, init: out, lr: 1e-12, lrSchedule: "constant", out: out2 }));
+    const run2 = JSON.parse(readFileSync(join(out2, "run.json"), "utf8"));
+    expect(run2.init.epochs).toBe(run.init.epochs + 1);
+    expect(run2.init.run.init.weightsSha256).toBe(run.init.weightsSha256);
+    // Resuming a finished --init run (more epochs of a constant schedule) keeps its --init record.
+    await runTraining(
+      opts({ ...small, epochs: 2, lr: 1e-12, lrSchedule: "constant", out: out2, resume: true }),
+    );
+    expect(JSON.parse(readFileSync(join(out2, "run.json"), "utf8")).init).toEqual(run2.init);
     // Another topology is refused with the offending weight named.
     await expect(
       runTraining(opts({ ...small, model: "mnistnet2", init: baseOut, out: tmp() })),

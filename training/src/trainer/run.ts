@@ -5,11 +5,12 @@ import { fileURLToPath } from "node:url";
 import { augmentBatch, datasetStats, loadDataset, makeRng } from "@cbnn/datasets";
 import { type BackendChoice, initBackend } from "../backend";
 import { writeJsonAtomic } from "../checkpoint/atomic";
-import { resolveCheckpoint } from "../checkpoint/checkpoint";
+import { RUN_JSON, readJsonFile, resolveCheckpoint } from "../checkpoint/checkpoint";
 import { loadTrainedModel, type TrainedModel, type TrainRunJson } from "../checkpoint/load";
 import { kdLoss } from "../kd";
 import { buildModel } from "../zoo/build";
 import { loadModelConfig, type ModelConfig } from "../zoo/config";
+import { describeInit } from "./init-lineage";
 import { teacherLogitsCached } from "./kd-cache";
 import type { ProgressSink } from "./progress";
 import {
@@ -127,6 +128,12 @@ function sliceSplit(d: DataSplit, from: number, to: number): DataSplit {
   };
 }
 
+/** The --init record of an existing run directory (null when it has none). */
+function recordedInit(runDir: string): TrainRunJson["init"] {
+  const p = join(runDir, RUN_JSON);
+  return existsSync(p) ? (readJsonFile<TrainRunJson>(p).init ?? null) : null;
+}
+
 /** Everything `pnpm train` does: data, teacher logits (cached), training, final test accuracy. */
 export async function runTraining(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -224,9 +231,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
           }
         : null,
     kd,
-    init: initDir
-      ? { checkpoint: initDir, weightsSha256: sha256File(join(initDir, "weights.bin")) }
-      : null,
+    // a resumed run keeps what its first start recorded about --init
+    init: initDir ? describeInit(initDir) : o.resume ? recordedInit(runDir) : null,
   };
   log(
     `training ${config.name}${o.width !== 1 ? ` (width ${o.width})` : ""} on ${dataset}: ${trainSet.count} train / ${val.count} val` +
