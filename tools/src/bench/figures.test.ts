@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { pickKdPair, type RunInfo } from "./figures";
+import { pickKdPair, type RunInfo, runStages, type Stage } from "./figures";
+
+const stage = (epochs: number | null, extra: Partial<Stage> = {}): Stage => ({
+  epochs,
+  augment: true,
+  lr: 0.001,
+  lrSchedule: "cosine",
+  batch: 128,
+  ...extra,
+});
 
 function run(
   dir: string,
@@ -14,7 +23,7 @@ function run(
     kd,
     epochs,
     augment: true,
-    init: false,
+    stages: [stage(epochs)],
     ...extra,
   };
 }
@@ -25,7 +34,7 @@ describe("pickKdPair", () => {
       run("kd20", true, 20),
       run("kd10", true, 10),
       run("plain10", false, 10),
-      run("plain20-noaug", false, 20, { augment: false }),
+      run("plain20-noaug", false, 20, { stages: [stage(20, { augment: false })] }),
     ];
     const pair = pickKdPair(runs, "cifarnet2");
     expect(pair?.kd.dir).toBe("kd10");
@@ -42,14 +51,48 @@ describe("pickKdPair", () => {
     });
   });
 
-  it("does not count a continued run (--init) or unknown epochs as like for like", () => {
+  it("does not count a continued run against one from scratch, or unknown epochs, as like for like", () => {
+    const continued = { stages: [stage(40), stage(10)] };
     expect(
-      pickKdPair([run("kd", true, 10, { init: true }), run("plain", false, 10)], "cifarnet2")
+      pickKdPair([run("kd", true, 10, continued), run("plain", false, 10)], "cifarnet2")
         ?.likeForLike,
+    ).toBe(false);
+    expect(
+      pickKdPair(
+        [run("kd", true, 10, { stages: null }), run("plain", false, 10, { stages: null })],
+        "cifarnet2",
+      )?.likeForLike,
     ).toBe(false);
     expect(
       pickKdPair([run("kd", true, null), run("plain", false, null)], "cifarnet2")?.likeForLike,
     ).toBe(false);
+  });
+
+  it("counts two runs continued alike from runs trained alike as like for like", () => {
+    const chain = { stages: [stage(40), stage(30, { lr: 0.002 })] };
+    expect(
+      pickKdPair([run("kd", true, 30, chain), run("plain", false, 30, chain)], "cifarnet2")
+        ?.likeForLike,
+    ).toBe(true);
+    const otherLr = { stages: [stage(40, { lr: 0.003 }), stage(30, { lr: 0.002 })] };
+    expect(
+      pickKdPair([run("kd", true, 30, chain), run("plain", false, 30, otherLr)], "cifarnet2")
+        ?.likeForLike,
+    ).toBe(false);
+  });
+
+  it("runStages reads the chain from run.json's --init records", () => {
+    const hyper = { epochs: 40, lr: 0.003, lrSchedule: "cosine", batchSize: 128 };
+    const first = { augment: true, hyper, init: null };
+    expect(runStages(first)).toEqual([stage(40, { lr: 0.003 })]);
+    const second = {
+      augment: true,
+      hyper: { ...hyper, epochs: 30, lr: 0.002 },
+      init: { run: first, epochs: 39 },
+    };
+    expect(runStages(second)).toEqual([stage(40, { lr: 0.003 }), stage(30, { lr: 0.002 })]);
+    // weights of unknown origin (no source run recorded)
+    expect(runStages({ ...second, init: { epochs: 39 } })).toBeNull();
   });
 
   it("is undefined when the student lacks a KD or a no-KD run, and ignores other models", () => {

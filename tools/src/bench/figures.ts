@@ -42,20 +42,39 @@ export interface RunInfo {
   /** Epochs of the run's schedule (run.json hyper.epochs); null when unknown. */
   epochs: number | null;
   augment: boolean;
-  /** True when the run started from other weights (--init): its epochs are not comparable. */
-  init: boolean;
+  /**
+   * How the weights were trained, KD aside: the runs its --init chain went through, oldest
+   * first, then this run. null when a run started from weights of unknown origin (--init
+   * of a run recorded before run.json kept its source run), which makes it comparable to none.
+   */
+  stages: Stage[] | null;
+}
+
+/** One run of a training chain, as far as a like-for-like comparison cares. */
+export interface Stage {
+  epochs: number | null;
+  augment: boolean;
+  lr: number | null;
+  lrSchedule: string | null;
+  batch: number | null;
 }
 
 export interface KdPair {
   kd: RunInfo;
   plain: RunInfo;
-  /** Same epochs and augmentation, neither started from other weights. */
+  /** The same training chain (epochs, augmentation, learning rate, batch of every stage). */
   likeForLike: boolean;
 }
 
+const sameStages = (a: Stage[] | null, b: Stage[] | null): boolean =>
+  a !== null &&
+  b !== null &&
+  a.every((st) => st.epochs !== null) &&
+  JSON.stringify(a) === JSON.stringify(b);
+
 /**
  * The KD run and the no-KD run of one student to draw side by side: a like-for-like pair
- * (same epochs, same augmentation, both from scratch) when one exists, else the first KD
+ * (the same recipe at every stage: both from scratch, or both continued alike) when one exists, else the first KD
  * and first no-KD run found (flagged, so the figure's note can say so); undefined when the
  * student lacks either kind of run.
  */
@@ -64,15 +83,7 @@ export function pickKdPair(runs: readonly RunInfo[], model: string): KdPair | un
   const plains = runs.filter((r) => r.model === model && !r.kd);
   for (const kd of kds) {
     for (const plain of plains) {
-      if (
-        !kd.init &&
-        !plain.init &&
-        kd.epochs !== null &&
-        kd.epochs === plain.epochs &&
-        kd.augment === plain.augment
-      ) {
-        return { kd, plain, likeForLike: true };
-      }
+      if (sameStages(kd.stages, plain.stages)) return { kd, plain, likeForLike: true };
     }
   }
   const kd = kds[0];
@@ -83,8 +94,41 @@ export function pickKdPair(runs: readonly RunInfo[], model: string): KdPair | un
 function describeRun(r: RunInfo): string {
   const parts = [r.epochs === null ? "? epochs" : `${r.epochs} epochs`];
   parts.push(r.augment ? "augmented" : "no augmentation");
-  if (r.init) parts.push("continued from other weights");
+  const first = r.stages?.[0];
+  if (r.stages === null) parts.push("continued from weights of unknown origin");
+  else if (r.stages.length > 1 && first)
+    parts.push(`continued from a ${first.epochs ?? "?"}-epoch run`);
   return parts.join(", ");
+}
+
+interface RunJsonLike {
+  model?: string;
+  dataset?: string;
+  kd?: { lambda?: unknown } | null;
+  augment?: unknown;
+  init?: { run?: RunJsonLike; epochs?: unknown } | null;
+  hyper?: { epochs?: unknown; lr?: unknown; lrSchedule?: unknown; batchSize?: unknown };
+}
+
+const num = (x: unknown): number | null => (typeof x === "number" ? x : null);
+
+/**
+ * The training chain of a run.json (see RunInfo.stages): the recipe of each stage, not
+ * where the best-by-validation checkpoint it handed on happened to fall.
+ */
+export function runStages(run: RunJsonLike): Stage[] | null {
+  const parent = run.init ? (run.init.run ? runStages(run.init.run) : null) : [];
+  if (parent === null) return null;
+  return [
+    ...parent,
+    {
+      epochs: num(run.hyper?.epochs),
+      augment: run.augment === true,
+      lr: num(run.hyper?.lr),
+      lrSchedule: typeof run.hyper?.lrSchedule === "string" ? run.hyper.lrSchedule : null,
+      batch: num(run.hyper?.batchSize),
+    },
+  ];
 }
 
 function runDirs(): RunInfo[] {
@@ -98,14 +142,7 @@ function runDirs(): RunInfo[] {
       const runJson = path.join(dir, "run.json");
       if (!existsSync(runJson) || !existsSync(path.join(dir, "history.json"))) continue;
       try {
-        const run = JSON.parse(readFileSync(runJson, "utf8")) as {
-          model?: string;
-          dataset?: string;
-          kd?: { lambda?: unknown } | null;
-          augment?: unknown;
-          init?: unknown;
-          hyper?: { epochs?: unknown };
-        };
+        const run = JSON.parse(readFileSync(runJson, "utf8")) as RunJsonLike;
         if (typeof run.model !== "string") continue;
         out.push({
           dir,
@@ -115,7 +152,7 @@ function runDirs(): RunInfo[] {
           kd: run.kd != null && run.kd.lambda !== 1,
           epochs: typeof run.hyper?.epochs === "number" ? run.hyper.epochs : null,
           augment: run.augment === true,
-          init: run.init != null,
+          stages: runStages(run),
         });
       } catch {
         // not a run directory we can read: skip it
@@ -185,7 +222,11 @@ async function kdFigure(
     note:
       "solid: KD, dashed: no KD (labels from run.json)" +
       (mismatched.length === 0
-        ? "; each pair has the same epochs and augmentation"
+        ? `; each pair has the same recipe (epochs, augmentation, learning rate, batch${
+            chosen.some((r) => (r.stages?.length ?? 0) > 1)
+              ? "; a continued run's curve starts where its --init weights left off"
+              : ""
+          })`
         : `. **Not like for like:** ${mismatched.join("; ")}, so the gap between the curves' ends is not all KD's`),
   };
 }
