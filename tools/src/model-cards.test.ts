@@ -151,6 +151,10 @@ describe("continued runs (--init)", () => {
       evaluatedAt: "2026-11-28T00:00:00.000Z",
     };
     expect(renderCards([card], "")).toContain("| 15 + 20 (15 + 12) |");
+    // each command of a chain is its own code span
+    expect(renderCards([{ ...card, command: "pnpm train a, then pnpm train b" }], "")).toContain(
+      "- **c**: `pnpm train a`, then `pnpm train b`, then `tools/scripts/ship-checkpoint.sh",
+    );
     expect(renderCards([{ ...card, initEpochs: 0 }], "")).toContain("| 20 (12) |");
   });
 });

@@ -260,7 +260,12 @@ export function renderCards(cards: ModelCard[], notes: string): string {
     const shipFlags =
       c.fixedTestAcc === null ? " --no-export" : c.exportFlags ? ` ${c.exportFlags}` : "";
     lines.push(
-      `- **${c.name}**: \`${c.command}\`, then \`tools/scripts/ship-checkpoint.sh runs/${c.name} ${c.name}${shipFlags}\` and \`pnpm cards\`.`,
+      `- **${c.name}**: ${c.command
+        .split(", then ")
+        .map((cmd) => `\`${cmd}\``)
+        .join(
+          ", then ",
+        )}, then \`tools/scripts/ship-checkpoint.sh runs/${c.name} ${c.name}${shipFlags}\` and \`pnpm cards\`.`,
     );
   }
   lines.push(
