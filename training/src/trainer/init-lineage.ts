@@ -15,7 +15,8 @@ import type { TrainInit, TrainRunJson } from "../checkpoint/load";
 const HISTORY_JSON = "history.json";
 const STATE_JSON = "state.json";
 
-function sha256File(file: string): string {
+/** Hex sha256 of a file (weights are recorded by their hash). */
+export function sha256File(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
 }
 

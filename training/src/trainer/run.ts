@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { augmentBatch, datasetStats, loadDataset, makeRng } from "@cbnn/datasets";
@@ -10,7 +9,7 @@ import { loadTrainedModel, type TrainedModel, type TrainRunJson } from "../check
 import { kdLoss } from "../kd";
 import { buildModel } from "../zoo/build";
 import { loadModelConfig, type ModelConfig } from "../zoo/config";
-import { describeInit } from "./init-lineage";
+import { describeInit, sha256File } from "./init-lineage";
 import { teacherLogitsCached } from "./kd-cache";
 import type { ProgressSink } from "./progress";
 import {
@@ -85,10 +84,6 @@ export function resolveTeacherDir(teacher: string, flag = "--teacher"): string {
   throw new Error(
     `${flag} ${teacher}: no checkpoint at ${candidates.join(" or ")}; train it first: pnpm train --model ${teacher}`,
   );
-}
-
-function sha256File(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
 function fmt(x: number): string {
