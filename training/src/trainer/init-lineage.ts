@@ -9,11 +9,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { RUN_JSON, readJsonFile } from "../checkpoint/checkpoint";
+import { RUN_JSON, readJsonFile, STATE_JSON, type TrainState } from "../checkpoint/checkpoint";
 import type { TrainInit, TrainRunJson } from "../checkpoint/load";
-
-const HISTORY_JSON = "history.json";
-const STATE_JSON = "state.json";
 
 /** Hex sha256 of a file (weights are recorded by their hash). */
 export function sha256File(file: string): string {
@@ -23,8 +20,9 @@ export function sha256File(file: string): string {
 /**
  * Describes the checkpoint directory `modelDir` (model.json + weights.bin) a
  * run starts from. Its run directory is the parent when that holds run.json;
- * the epoch count comes from the checkpoint's state.json (a shipped best
- * checkpoint keeps it), plus whatever that run itself was initialised with.
+ * the epochs and their seconds come from the checkpoint's state.json (its
+ * history up to that checkpoint; a shipped best checkpoint keeps it), plus
+ * whatever that run itself was initialised with.
  */
 export function describeInit(modelDir: string): TrainInit {
   const init: TrainInit = {
@@ -35,12 +33,8 @@ export function describeInit(modelDir: string): TrainInit {
   const statePath = join(modelDir, STATE_JSON);
   if (!existsSync(join(runDir, RUN_JSON)) || !existsSync(statePath)) return init;
   const run = readJsonFile<TrainRunJson>(join(runDir, RUN_JSON));
-  const { epoch } = readJsonFile<{ epoch: number }>(statePath);
-  const historyPath = join(runDir, HISTORY_JSON);
-  const history = existsSync(historyPath)
-    ? readJsonFile<{ epoch: number; seconds: number }[]>(historyPath)
-    : [];
-  const ownSeconds = history.filter((h) => h.epoch <= epoch).reduce((s, h) => s + h.seconds, 0);
+  const { epoch, history } = readJsonFile<Pick<TrainState, "epoch" | "history">>(statePath);
+  const ownSeconds = history.reduce((s, h) => s + h.seconds, 0);
   return {
     ...init,
     run,
