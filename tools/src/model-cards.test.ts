@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TrainRunJson } from "@cbnn/training";
+import type { TrainInit, TrainRunJson } from "@cbnn/training";
 import { describe, expect, it } from "vitest";
 import {
   cardedModels,
   exportFlags,
+  initStageEpochs,
   type ModelCard,
   renderCards,
   reproduceCommand,
@@ -156,5 +157,22 @@ describe("continued runs (--init)", () => {
       "- **c**: `pnpm train a`, then `pnpm train b`, then `tools/scripts/ship-checkpoint.sh",
     );
     expect(renderCards([{ ...card, initEpochs: 0 }], "")).toContain("| 20 (12) |");
+    // a three-stage chain shows each earlier stage's epochs
+    const three = { ...card, initEpochs: 32, initStages: [15, 17] };
+    expect(renderCards([three], "")).toContain("| 15 + 17 + 20 (15 + 17 + 12) |");
+  });
+  it("initStageEpochs splits a chain's epochs per stage, oldest first", () => {
+    const first = { checkpoint: "/a", weightsSha256: "a", epochs: 15, run: { init: null } };
+    const second = {
+      checkpoint: "/b",
+      weightsSha256: "b",
+      epochs: 32,
+      run: { init: first },
+    } as unknown as TrainInit;
+    expect(initStageEpochs(second)).toEqual([15, 17]);
+    expect(initStageEpochs(first as unknown as TrainInit)).toEqual([15]);
+    expect(initStageEpochs(null)).toEqual([]);
+    // an init from outside pnpm train records no epochs
+    expect(initStageEpochs({ checkpoint: "/x", weightsSha256: "x" })).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import {
   evaluateExport,
   initBackend,
   loadTrainedModel,
+  type TrainInit,
   type TrainRunJson,
 } from "@cbnn/training";
 
@@ -36,6 +37,8 @@ export interface ModelCard {
   bestEpoch: number;
   /** Epochs the --init weights already held (0 or absent: trained from scratch). */
   initEpochs?: number;
+  /** The same epochs per earlier stage, oldest first, when the --init chain records them. */
+  initStages?: number[];
   /** Sum of the per-epoch wall times in history.json (and of the --init weights' run), seconds. */
   trainSeconds: number;
   backend: string;
@@ -211,6 +214,7 @@ export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<
     epochs: latest.epoch,
     bestEpoch: best?.epoch ?? latest.epoch,
     initEpochs: run.init?.epochs ?? 0,
+    initStages: initStageEpochs(run.init),
     trainSeconds: (run.init?.trainSeconds ?? 0) + history.reduce((s, r) => s + r.seconds, 0),
     backend: run.backend,
     seed: run.hyper.seed,
@@ -229,9 +233,23 @@ function hms(s: number): string {
   return h > 0 ? `${h} h ${m} min` : `${m} min`;
 }
 
-/** "20 (15)", or for a continued run "15 + 20 (15 + 12)": epochs (best) after the --init weights' epochs. */
+/**
+ * Epochs each stage of an --init chain kept (its best checkpoint's epoch),
+ * oldest first; [] for a run from scratch or an init outside `pnpm train`.
+ */
+export function initStageEpochs(init: TrainInit | null | undefined): number[] {
+  if (!init?.epochs) return [];
+  const before = init.run?.init?.epochs ?? 0;
+  return [...initStageEpochs(init.run?.init), init.epochs - before];
+}
+
+/**
+ * "20 (15)"; for a continued run "15 + 20 (15 + 12)": the epochs (best) of
+ * the last stage after those the --init weights held, one term per stage.
+ */
 function epochsCell(c: ModelCard): string {
-  const pre = c.initEpochs ? `${c.initEpochs} + ` : "";
+  const stages = c.initStages?.length ? c.initStages : c.initEpochs ? [c.initEpochs] : [];
+  const pre = stages.map((e) => `${e} + `).join("");
   return `${pre}${c.epochs} (${pre}${c.bestEpoch})`;
 }
 
