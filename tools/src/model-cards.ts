@@ -288,7 +288,7 @@ export function renderCards(cards: ModelCard[], notes: string): string {
   }
   lines.push(
     "",
-    "Training times are the sum of the epochs' wall times on the development machine (2 cores, shared with other work while these ran, so they overstate an idle machine's).",
+    "Training times are the sum of the epochs' wall times on the development machine (2 cores, shared with other work while these ran, so they overstate an idle machine's). A continued run (`--init`) adds the earlier stages' time up to the epoch whose weights it started from; epochs an earlier stage trained past its best are not counted, though its reproduce command trains them.",
   );
   if (notes.trim()) lines.push("", notes.trim());
   return `${lines.join("\n")}\n`;
