@@ -244,12 +244,21 @@ export function initStageEpochs(init: TrainInit | null | undefined): number[] {
 }
 
 /**
+ * "15 + 17 + " for a card whose weights continued two earlier stages of 15
+ * and 17 epochs ("" for a run from scratch): what precedes its own epochs.
+ * Cards from before `initStages` show the earlier stages' sum.
+ */
+export function earlierStagesPrefix(c: Pick<ModelCard, "initEpochs" | "initStages">): string {
+  const stages = c.initStages?.length ? c.initStages : c.initEpochs ? [c.initEpochs] : [];
+  return stages.map((e) => `${e} + `).join("");
+}
+
+/**
  * "20 (15)"; for a continued run "15 + 20 (15 + 12)": the epochs (best) of
  * the last stage after those the --init weights held, one term per stage.
  */
 function epochsCell(c: ModelCard): string {
-  const stages = c.initStages?.length ? c.initStages : c.initEpochs ? [c.initEpochs] : [];
-  const pre = stages.map((e) => `${e} + `).join("");
+  const pre = earlierStagesPrefix(c);
   return `${pre}${c.epochs} (${pre}${c.bestEpoch})`;
 }
 

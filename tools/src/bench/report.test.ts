@@ -313,6 +313,20 @@ describe("trainedModelsNote", () => {
     expect(note).not.toMatch(/MnistNet2/);
   });
 
+  it("shows each earlier stage of a continued run's --init chain", () => {
+    const chained = card({ epochs: 15, bestEpoch: 13, initEpochs: 32, initStages: [15, 17] });
+    const note = trainedModelsNote(
+      [info("cifarnet2", "trained")],
+      new Map([["cifarnet2", chained]]),
+    );
+    expect(note).toMatch(/CifarNet2 \(separable\): 15 \+ 17 \+ 15 epochs \(best 15 \+ 17 \+ 13\)/);
+    // a card from before initStages shows the earlier stages' sum
+    const old = card({ epochs: 15, bestEpoch: 13, initEpochs: 32 });
+    expect(
+      trainedModelsNote([info("cifarnet2", "trained")], new Map([["cifarnet2", old]])),
+    ).toMatch(/32 \+ 15 epochs \(best 32 \+ 13\)/);
+  });
+
   it("says when a trained model has no card, and is empty without trained models", () => {
     expect(trainedModelsNote([info("mnistnet3", "trained")], new Map())).toMatch(
       /MnistNet3: no model card in checkpoints\/mnistnet3\//,

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { ModelCard } from "../model-cards";
+import { earlierStagesPrefix, type ModelCard } from "../model-cards";
 import { describeRun, type GitInfo, type MachineInfo, REPO_ROOT } from "./env";
 import type { Figure } from "./figures";
 import type { ModelInfo, ModelsResults, PlainRow, SecureRow } from "./models";
@@ -155,8 +155,8 @@ export function trainedModelsNote(
       paper === undefined
         ? ""
         : `; paper ${paper.toFixed(2)}% (${gap >= 0 ? "+" : ""}${gap.toFixed(2)} pts)`;
-    // a continued run (--init) counts the epochs its starting weights already had
-    const pre = card.initEpochs ? `${card.initEpochs} + ` : "";
+    // a continued run (--init) counts the epochs its starting weights already had, per stage
+    const pre = earlierStagesPrefix(card);
     return `- ${title(x.name)}: ${pre}${card.epochs} epochs (best ${pre}${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.`;
   });
   return [
