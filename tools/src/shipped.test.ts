@@ -2,7 +2,8 @@
  * Every shipped export (checkpoints/<name>/export) loads with its schema and
  * blob hash checked, and its plaintext fixed-point accuracy on the first test
  * images matches what its model card states, within sampling error; its argmax
- * agrees with the float checkpoint's on those images. A model shipped without
+ * agrees with the float checkpoint's on those images as often as the card states,
+ * within sampling error. A model shipped without
  * an export (a teacher) has a card with its float accuracy, checked the same way.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -51,9 +52,13 @@ describe("shipped models", () => {
       }
       expect(Math.abs(r.acc - p)).toBeLessThanOrEqual(tolerance(p, n));
       expect(r.float).not.toBeNull();
-      expect(r.float!.argmaxAgreement).toBeGreaterThanOrEqual(0.99);
       // the export criterion (issue 4), as measured on the full test set by `pnpm cards`
       expect(card.argmaxAgreement).toBeGreaterThanOrEqual(0.995);
+      // and on these images, within sampling error of the card's rate: a fixed 0.99 on 100
+      // images allows one disagreement, which a 99.55% export exceeds by chance ~8% of the time
+      expect(r.float!.argmaxAgreement).toBeGreaterThanOrEqual(
+        card.argmaxAgreement - tolerance(card.argmaxAgreement, n),
+      );
       expect(Math.abs(p - card.floatTestAcc)).toBeLessThanOrEqual(0.002);
     }, 240_000);
   }
