@@ -30,6 +30,21 @@ export function intervalMaxAbs(
   bias: ArrayLike<number>,
   maxInput: number,
 ): number {
+  let m = 0;
+  for (const v of intervalMaxAbsPerChannel(weights, channelOf, outC, bias, maxInput)) {
+    m = Math.max(m, v);
+  }
+  return m;
+}
+
+/** {@link intervalMaxAbs} of each output channel on its own (over its bias positions). */
+export function intervalMaxAbsPerChannel(
+  weights: ArrayLike<number>,
+  channelOf: (k: number) => number,
+  outC: number,
+  bias: ArrayLike<number>,
+  maxInput: number,
+): Float64Array {
   const pos = new Float64Array(outC);
   const neg = new Float64Array(outC);
   for (let k = 0; k < weights.length; k++) {
@@ -37,9 +52,9 @@ export function intervalMaxAbs(
     if (v > 0) pos[channelOf(k)] += v;
     else neg[channelOf(k)] += v;
   }
-  let m = 0;
+  const m = new Float64Array(outC);
   const row = (o: number, b: number) => {
-    m = Math.max(m, Math.abs(pos[o] * maxInput + b), Math.abs(neg[o] * maxInput + b));
+    m[o] = Math.max(m[o], Math.abs(pos[o] * maxInput + b), Math.abs(neg[o] * maxInput + b));
   };
   if (bias.length === 0) for (let o = 0; o < outC; o++) row(o, 0);
   for (let k = 0; k < bias.length; k++) row(k % outC, bias[k]);

@@ -148,6 +148,64 @@ describe("batch norm before sign", () => {
   });
 });
 
+/**
+ * pixels [u1, u2] -> dense(2 units) -> sign -> identity dense: logits are the two
+ * bits. Unit "big" has weights 1e3; unit "small" weights ~4e-7 with a threshold
+ * that no pixel pair meets exactly, so its float bits are well defined.
+ */
+function twoScaleNet(): FloatModel {
+  return {
+    name: "two-scale",
+    dataset: "test",
+    input: { shape: [1, 1, 2] },
+    classes: ["big", "small"],
+    normalisation: { mean: [0, 0], std: [1, 1] },
+    layers: [
+      {
+        kind: "dense",
+        name: "fc",
+        // [in, out] row-major: u1 -> (big, small), u2 -> (big, small)
+        weights: new Float32Array([1000, 3.7e-7, -1000, -4.1e-7]),
+        bias: new Float32Array([0.5, 1.23e-7]),
+      },
+      { kind: "sign", name: "sign" },
+      { kind: "dense", name: "out", weights: new Float32Array([1, 0, 0, 1]) },
+    ],
+  };
+}
+
+describe("per-channel scale of pre-sign layers", () => {
+  it("a channel with small weights keeps its precision next to a large one", () => {
+    const fm = twoScaleNet();
+    const images = new Uint8Array(2 * 256 * 256);
+    for (let k = 0; k < 256 * 256; k++) {
+      images[2 * k] = k >> 8;
+      images[2 * k + 1] = k & 255;
+    }
+    const { model, weights, report } = exportModel(fm, { source, fracBits: 12 });
+    const fx = evaluateFixed(model, weights, images, 256 * 256);
+    const fp = evaluateFloat(fm, images, 256 * 256);
+    let bigFlips = 0;
+    let smallFlips = 0;
+    let smallOnes = 0;
+    for (let k = 0; k < 256 * 256; k++) {
+      if (fx[2 * k] > 0 !== fp[2 * k] > 0) bigFlips++;
+      if (fx[2 * k + 1] > 0 !== fp[2 * k + 1] > 0) smallFlips++;
+      if (fp[2 * k + 1] > 0) smallOnes++;
+    }
+    // both bits vary over the inputs, so a constant channel cannot pass
+    expect(smallOnes).toBeGreaterThan(10000);
+    expect(smallOnes).toBeLessThan(55000);
+    expect(bigFlips).toBe(0);
+    // unscaled, the small unit gets the ~12 fractional bits the large one leaves: its
+    // weights (~4e-7 x 2^12 < 1) would round to 0
+    expect(smallFlips).toBe(0);
+    expect(report.layers[0].notes.join(" ")).toMatch(
+      /per-channel scale: 1 of 2 channels given more fractional bits/,
+    );
+  });
+});
+
 /** conv (kernel 3, padding same, stride s) -> flatten -> identity dense: logits = conv output. */
 function borderNet(
   input: [number, number, number],

@@ -15,7 +15,7 @@ import {
   type Shape3,
   type TensorRef,
 } from "../model/types";
-import { boundBits, checkOutBounds, intervalMaxAbs } from "./bounds";
+import { boundBits, checkOutBounds, intervalMaxAbs, intervalMaxAbsPerChannel } from "./bounds";
 import type { FloatBatchNorm, FloatLayer, FloatLinearLayer, FloatModel } from "./float-model";
 import { type MergedSeparablePair, mergeSeparableExact } from "./merge-separable";
 
@@ -462,29 +462,30 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
     if (feedsSign && inDomain !== "int") {
       const maxU = inDomain === "pixels" ? 255 : 1;
       // the bias of every output position (per-position where padding needs it)
-      const bAll = corr ? Float64Array.from(corr, (v, k) => v + bEff[k % outC]) : bEff;
-      const bound = intervalMaxAbs(wEff, ocOf, outC, bAll, maxU);
+      const biasAll = (): Float64Array =>
+        corr ? Float64Array.from(corr, (v, k) => v + bEff[k % outC]) : bEff;
+      // the quantised worst case, exactly as the weights and biases below are quantised
+      const quantMax = (f: number): number => {
+        const sc = 2 ** f;
+        const wq = Float64Array.from(wEff, (v) => Math.round(v * sc));
+        const positions = corr ? corr.length / outC : 1;
+        const bq = new Float64Array(positions * outC);
+        for (let k = 0; k < bq.length; k++) {
+          const o = k % outC;
+          bq[k] =
+            constBit[o] >= 0
+              ? constBit[o] === 1
+                ? 0
+                : -1
+              : Math.round((bEff[o] + (corr ? corr[k] : 0)) * sc);
+        }
+        return intervalMaxAbs(wq, ocOf, outC, bq, maxU);
+      };
+      const bound = intervalMaxAbs(wEff, ocOf, outC, biasAll(), maxU);
       const fit = Math.floor(30 - Math.log2(bound + 2 ** -20));
       wF = Math.max(baseWF, Math.min(fit, MAX_SIGN_FRAC_BITS));
       if (P !== undefined) {
         // largest wF whose quantised worst case stays below 2^P
-        // the quantised worst case, exactly as the weights and biases below are quantised
-        const quantMax = (f: number): number => {
-          const sc = 2 ** f;
-          const wq = Float64Array.from(wEff, (v) => Math.round(v * sc));
-          const positions = corr ? corr.length / outC : 1;
-          const bq = new Float64Array(positions * outC);
-          for (let k = 0; k < bq.length; k++) {
-            const o = k % outC;
-            bq[k] =
-              constBit[o] >= 0
-                ? constBit[o] === 1
-                  ? 0
-                  : -1
-                : Math.round((bEff[o] + (corr ? corr[k] : 0)) * sc);
-          }
-          return intervalMaxAbs(wq, ocOf, outC, bq, maxU);
-        };
         let f = Math.min(MAX_SIGN_FRAC_BITS, Math.floor(P - Math.log2(bound + 2 ** -20)) + 1);
         while (f >= 0 && quantMax(f) >= 2 ** P) f--;
         if (f < 0) {
@@ -496,6 +497,41 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
         wF = f;
         notes.push(`pre-sign layer: ${wF} fractional bits (presignBits ${P})`);
       } else if (wF > baseWF) notes.push(`pre-sign layer: ${wF} fractional bits (worst case fits)`);
+      // Sign is scale-free per channel too: give each channel extra fractional
+      // bits (a power-of-two scale of its weights and threshold, so exact ties
+      // stay exact) while its own worst case fits what wF allows (2^30, or
+      // 2^presignBits), so a channel with small weights is not rounded at the
+      // precision the largest channel leaves it.
+      const room = 2 ** (P ?? 30);
+      if (bound * 2 ** wF < room) {
+        const perChannel = intervalMaxAbsPerChannel(wEff, ocOf, outC, biasAll(), maxU);
+        const saved = { w: Float64Array.from(wEff), b: Float64Array.from(bEff), c: corr?.slice() };
+        // margins below the room, for the rounding of every weight (<= 0.5 x maxU each)
+        for (const margin of [2 ** -12, 2 ** -6, 2 ** -2]) {
+          const target = (room / 2 ** wF) * (1 - margin);
+          const factor = Float64Array.from(perChannel, (v, o) =>
+            constBit[o] < 0 && v > 0 && v < target
+              ? 2 ** Math.min(64, Math.floor(Math.log2(target / v)))
+              : 1,
+          );
+          for (let k = 0; k < nW; k++) wEff[k] = saved.w[k] * factor[ocOf(k)];
+          for (let o = 0; o < outC; o++) bEff[o] = saved.b[o] * factor[o];
+          if (corr && saved.c)
+            for (let k = 0; k < corr.length; k++) corr[k] = saved.c[k] * factor[k % outC];
+          if (quantMax(wF) < room) {
+            const raised = factor.filter((v) => v > 1).length;
+            if (raised === 0) break;
+            const gains = Array.from(factor, Math.log2).sort((a, b) => a - b);
+            notes.push(
+              `per-channel scale: ${raised} of ${outC} channels given more fractional bits (median +${gains[Math.floor(outC / 2)]}, at most +${gains[outC - 1]})`,
+            );
+            break;
+          }
+          wEff.set(saved.w);
+          bEff.set(saved.b);
+          if (corr && saved.c) corr.set(saved.c);
+        }
+      }
     }
     const accF = wF + vm.frac;
     const outShift = feedsProduct ? accF - F : 0;
