@@ -464,8 +464,8 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
       // the bias of every output position (per-position where padding needs it)
       const biasAll = (): Float64Array =>
         corr ? Float64Array.from(corr, (v, k) => v + bEff[k % outC]) : bEff;
-      // the quantised worst case, exactly as the weights and biases below are quantised
-      const quantMax = (f: number): number => {
+      // the quantised worst case of each channel, exactly as the weights and biases below are quantised
+      const quantPerChannel = (f: number): Float64Array => {
         const sc = 2 ** f;
         const wq = Float64Array.from(wEff, (v) => Math.round(v * sc));
         const positions = corr ? corr.length / outC : 1;
@@ -479,8 +479,9 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
                 : -1
               : Math.round((bEff[o] + (corr ? corr[k] : 0)) * sc);
         }
-        return intervalMaxAbs(wq, ocOf, outC, bq, maxU);
+        return intervalMaxAbsPerChannel(wq, ocOf, outC, bq, maxU);
       };
+      const quantMax = (f: number): number => Math.max(0, ...quantPerChannel(f));
       const bound = intervalMaxAbs(wEff, ocOf, outC, biasAll(), maxU);
       const fit = Math.floor(30 - Math.log2(bound + 2 ** -20));
       wF = Math.max(baseWF, Math.min(fit, MAX_SIGN_FRAC_BITS));
@@ -504,32 +505,31 @@ export function exportModel(input: FloatModel, opts: ExportOptions): ExportResul
       // precision the largest channel leaves it.
       const room = 2 ** (P ?? 30);
       if (bound * 2 ** wF < room) {
+        const scaleChannels = (factor: Float64Array): void => {
+          for (let k = 0; k < nW; k++) wEff[k] *= factor[ocOf(k)];
+          for (let o = 0; o < outC; o++) bEff[o] *= factor[o];
+          if (corr) for (let k = 0; k < corr.length; k++) corr[k] *= factor[k % outC];
+        };
         const perChannel = intervalMaxAbsPerChannel(wEff, ocOf, outC, biasAll(), maxU);
-        const saved = { w: Float64Array.from(wEff), b: Float64Array.from(bEff), c: corr?.slice() };
-        // margins below the room, for the rounding of every weight (<= 0.5 x maxU each)
-        for (const margin of [2 ** -12, 2 ** -6, 2 ** -2]) {
-          const target = (room / 2 ** wF) * (1 - margin);
-          const factor = Float64Array.from(perChannel, (v, o) =>
-            constBit[o] < 0 && v > 0 && v < target
-              ? 2 ** Math.min(64, Math.floor(Math.log2(target / v)))
-              : 1,
+        // 2^-12 below the room: space for rounding every weight (<= 0.5 x maxU each)
+        const target = (room / 2 ** wF) * (1 - 2 ** -12);
+        const factor = Float64Array.from(perChannel, (v, o) =>
+          constBit[o] < 0 && v > 0 && v < target
+            ? 2 ** Math.min(64, Math.floor(Math.log2(target / v)))
+            : 1,
+        );
+        scaleChannels(factor);
+        // a scaled channel that rounding still pushes past the room keeps one bit less
+        const quantised = quantPerChannel(wF);
+        const back = Float64Array.from(factor, (v, o) => (v > 1 && quantised[o] >= room ? 0.5 : 1));
+        scaleChannels(back);
+        for (let o = 0; o < outC; o++) factor[o] *= back[o];
+        const raised = factor.filter((v) => v > 1).length;
+        if (raised > 0) {
+          const gains = Array.from(factor, Math.log2).sort((a, b) => a - b);
+          notes.push(
+            `per-channel scale: ${raised} of ${outC} channels given more fractional bits (median +${gains[Math.floor(outC / 2)]}, at most +${gains[outC - 1]})`,
           );
-          for (let k = 0; k < nW; k++) wEff[k] = saved.w[k] * factor[ocOf(k)];
-          for (let o = 0; o < outC; o++) bEff[o] = saved.b[o] * factor[o];
-          if (corr && saved.c)
-            for (let k = 0; k < corr.length; k++) corr[k] = saved.c[k] * factor[k % outC];
-          if (quantMax(wF) < room) {
-            const raised = factor.filter((v) => v > 1).length;
-            if (raised === 0) break;
-            const gains = Array.from(factor, Math.log2).sort((a, b) => a - b);
-            notes.push(
-              `per-channel scale: ${raised} of ${outC} channels given more fractional bits (median +${gains[Math.floor(outC / 2)]}, at most +${gains[outC - 1]})`,
-            );
-            break;
-          }
-          wEff.set(saved.w);
-          bEff.set(saved.b);
-          if (corr && saved.c) corr.set(saved.c);
         }
       }
     }
