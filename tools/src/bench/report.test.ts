@@ -3,7 +3,7 @@ import type { ModelCard } from "../model-cards";
 import type { Figure } from "./figures";
 import type { ModelsResults, SecureRow } from "./models";
 import type { ProtocolsResults } from "./protocols";
-import { renderReport, trainedModelsNote } from "./report";
+import { pointsChange, renderReport, trainedModelsNote } from "./report";
 import type { ResultsFile } from "./results";
 import { lowerBoundMs } from "./secure-run";
 
@@ -253,6 +253,15 @@ describe("renderReport", () => {
     );
     expect(md).toContain("| paper: change |  | -41.5% | -72.1% |");
     expect(md).toContain("![Accuracy vs lambda](../bench/figures/fig6a.png)");
+  });
+});
+
+describe("pointsChange", () => {
+  it("signs accuracy differences like the percentage changes", () => {
+    expect(pointsChange(0.4)).toBe("+0.40 pts");
+    expect(pointsChange(-2.4)).toBe("-2.40 pts");
+    expect(pointsChange(0)).toBe("+0.00 pts");
+    expect(pointsChange(81.53 - 83.52)).toBe("-1.99 pts");
   });
 });
 

@@ -288,6 +288,11 @@ function change(a: number | null | undefined, b: number | null | undefined): str
   return `${c >= 0 ? "+" : ""}${c.toFixed(1)}%`;
 }
 
+/** Difference in percentage points, signed like `change` ("+0.40 pts", "-2.40 pts"). */
+export function pointsChange(d: number): string {
+  return `${d >= 0 ? "+" : ""}${d.toFixed(2)} pts`;
+}
+
 function table2(m: ModelsResults, src: ResultsFile): string {
   const head = [
     "Arch.",
@@ -349,7 +354,7 @@ function table2(m: ModelsResults, src: ResultsFile): string {
     change(a.mb, b.mb),
     change(a.off, b.off),
     change(a.setup, b.setup),
-    a.acc != null && b.acc != null ? `${(100 * (b.acc - a.acc)).toFixed(2)} pts` : "-",
+    a.acc != null && b.acc != null ? pointsChange(100 * (b.acc - a.acc)) : "-",
     change(a.params, b.params),
   ]);
   const [pt, ps] = PAPER_TABLE2 as [PaperRow, PaperRow];
@@ -383,7 +388,7 @@ function table2(m: ModelsResults, src: ResultsFile): string {
     change(pt.commMB, ps.commMB),
     "",
     "",
-    `${(ps.accPct - pt.accPct).toFixed(2)} pts`,
+    pointsChange(ps.accPct - pt.accPct),
     change(pt.params, ps.params),
   ]);
   return (
