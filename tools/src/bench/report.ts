@@ -151,10 +151,7 @@ export function trainedModelsNote(
     const acc = card.fixedTestAcc ?? card.floatTestAcc;
     const paper = paperAccuracy(x.name);
     const gap = paper === undefined ? 0 : 100 * acc - paper;
-    const vs =
-      paper === undefined
-        ? ""
-        : `; paper ${paper.toFixed(2)}% (${gap >= 0 ? "+" : ""}${gap.toFixed(2)} pts)`;
+    const vs = paper === undefined ? "" : `; paper ${paper.toFixed(2)}% (${pointsChange(gap)})`;
     // a continued run (--init) counts the epochs its starting weights already had, per stage
     const pre = earlierStagesPrefix(card);
     return `- ${title(x.name)}: ${pre}${card.epochs} epochs (best ${pre}${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.`;
