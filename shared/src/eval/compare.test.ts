@@ -56,7 +56,7 @@ describe("compareFloatFixed", () => {
       const last = c.signLayers[c.signLayers.length - 1];
       expect(last.flips).toBeGreaterThan(5 * Math.max(last.isolatedFlips, 1));
     }
-  });
+  }, 60_000);
 
   it("catches a wrong block: one pointwise channel negated flips that block alone, far from ties", () => {
     const fm = trainedLike(3);
@@ -78,7 +78,7 @@ describe("compareFloatFixed", () => {
       good.signLayers[2].isolatedFlips + b2.values / outC / 10,
     );
     expect(b2.isolatedMaxMargin).toBeGreaterThan(0.3);
-  });
+  }, 60_000);
 
   it("exportModel reports the same comparison on its calibration images", () => {
     const fm = randomConvSignNet(4);
