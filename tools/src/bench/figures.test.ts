@@ -37,7 +37,20 @@ describe("pickKdPair", () => {
       run("plain20-noaug", false, 20, { stages: [stage(20, { augment: false })] }),
     ];
     const pair = pickKdPair(runs, "cifarnet2");
-    expect(pair?.kd.dir).toBe("kd10");
+    expect(pair?.kds.map((r) => r.dir)).toEqual(["kd10"]);
+    expect(pair?.plain.dir).toBe("plain10");
+    expect(pair?.likeForLike).toBe(true);
+  });
+
+  it("draws every KD run with the no-KD run's recipe (one per teacher), and no other", () => {
+    const runs = [
+      run("kd10-teacherA", true, 10),
+      run("kd20", true, 20),
+      run("kd10-teacherB", true, 10),
+      run("plain10", false, 10),
+    ];
+    const pair = pickKdPair(runs, "cifarnet2");
+    expect(pair?.kds.map((r) => r.dir)).toEqual(["kd10-teacherA", "kd10-teacherB"]);
     expect(pair?.plain.dir).toBe("plain10");
     expect(pair?.likeForLike).toBe(true);
   });
@@ -45,7 +58,7 @@ describe("pickKdPair", () => {
   it("falls back to the first KD and no-KD runs, flagged as not like for like", () => {
     const pair = pickKdPair([run("kd20", true, 20), run("plain10", false, 10)], "cifarnet2");
     expect(pair).toMatchObject({
-      kd: { dir: "kd20" },
+      kds: [{ dir: "kd20" }],
       plain: { dir: "plain10" },
       likeForLike: false,
     });

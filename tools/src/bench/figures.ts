@@ -60,7 +60,12 @@ export interface Stage {
 }
 
 export interface KdPair {
-  kd: RunInfo;
+  /**
+   * The KD runs drawn: every KD run with the no-KD run's recipe when the pair is like for
+   * like (several when the student was distilled alike from more than one teacher), else
+   * the first KD run found.
+   */
+  kds: RunInfo[];
   plain: RunInfo;
   /** The same training chain (epochs, augmentation, learning rate, batch of every stage). */
   likeForLike: boolean;
@@ -73,22 +78,22 @@ const sameStages = (a: Stage[] | null, b: Stage[] | null): boolean =>
   JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * The KD run and the no-KD run of one student to draw side by side: a like-for-like pair
- * (the same recipe at every stage: both from scratch, or both continued alike) when one exists, else the first KD
- * and first no-KD run found (flagged, so the figure's note can say so); undefined when the
- * student lacks either kind of run.
+ * The KD runs and the no-KD run of one student to draw side by side: like-for-like runs
+ * (the same recipe at every stage: both from scratch, or both continued alike) when a pair
+ * exists, all KD runs that match the first such no-KD run; else the first KD and first
+ * no-KD run found (flagged, so the figure's note can say so); undefined when the student
+ * lacks either kind of run.
  */
 export function pickKdPair(runs: readonly RunInfo[], model: string): KdPair | undefined {
   const kds = runs.filter((r) => r.model === model && r.kd);
   const plains = runs.filter((r) => r.model === model && !r.kd);
-  for (const kd of kds) {
-    for (const plain of plains) {
-      if (sameStages(kd.stages, plain.stages)) return { kd, plain, likeForLike: true };
-    }
+  for (const plain of plains) {
+    const alike = kds.filter((kd) => sameStages(kd.stages, plain.stages));
+    if (alike.length > 0) return { kds: alike, plain, likeForLike: true };
   }
   const kd = kds[0];
   const plain = plains[0];
-  return kd && plain ? { kd, plain, likeForLike: false } : undefined;
+  return kd && plain ? { kds: [kd], plain, likeForLike: false } : undefined;
 }
 
 function describeRun(r: RunInfo): string {
@@ -133,6 +138,8 @@ export function runStages(run: RunJsonLike): Stage[] | null {
 
 function runDirs(): RunInfo[] {
   const out: RunInfo[] = [];
+  // A shipped run is a copy of its runs/ directory: list each run.json once (checkpoints/ first).
+  const seen = new Set<string>();
   for (const root of SEARCH_ROOTS) {
     const base = path.join(REPO_ROOT, root);
     if (!existsSync(base)) continue;
@@ -142,7 +149,10 @@ function runDirs(): RunInfo[] {
       const runJson = path.join(dir, "run.json");
       if (!existsSync(runJson) || !existsSync(path.join(dir, "history.json"))) continue;
       try {
-        const run = JSON.parse(readFileSync(runJson, "utf8")) as RunJsonLike;
+        const text = readFileSync(runJson, "utf8");
+        if (seen.has(text)) continue;
+        seen.add(text);
+        const run = JSON.parse(text) as RunJsonLike;
         if (typeof run.model !== "string") continue;
         out.push({
           dir,
@@ -189,9 +199,9 @@ async function kdFigure(
   for (const m of students) {
     const pair = pickKdPair(runs, m);
     if (!pair) continue;
-    chosen.push(pair.kd, pair.plain);
+    chosen.push(...pair.kds, pair.plain);
     if (!pair.likeForLike) {
-      mismatched.push(`${m} (KD: ${describeRun(pair.kd)}; no KD: ${describeRun(pair.plain)})`);
+      mismatched.push(`${m} (KD: ${describeRun(pair.kds[0])}; no KD: ${describeRun(pair.plain)})`);
     }
   }
   if (chosen.length === 0) {
@@ -220,9 +230,9 @@ async function kdFigure(
     png: rel(png),
     sources: chosen.map((r) => rel(r.dir)),
     note:
-      "solid: KD, dashed: no KD (labels from run.json)" +
+      "solid: KD, dashed: no KD (labels from run.json; [folder] tells apart runs whose labels tie, e.g. two teachers of one architecture)" +
       (mismatched.length === 0
-        ? `; each pair has the same recipe (epochs, augmentation, learning rate, batch${
+        ? `; the KD and no-KD runs of each student have the same recipe (epochs, augmentation, learning rate, batch${
             chosen.some((r) => (r.stages?.length ?? 0) > 1)
               ? "; a continued run's curve starts where its --init weights left off"
               : ""
