@@ -11,6 +11,7 @@ import {
   renderCards,
   reproduceCommand,
   shippedModels,
+  teacherLabel,
 } from "./model-cards";
 
 describe("exportFlags", () => {
@@ -174,5 +175,41 @@ describe("continued runs (--init)", () => {
     expect(initStageEpochs(null)).toEqual([]);
     // an init from outside pnpm train records no epochs
     expect(initStageEpochs({ checkpoint: "/x", weightsSha256: "x" })).toEqual([]);
+  });
+});
+
+describe("teacherLabel", () => {
+  type R = Parameters<typeof teacherLabel>[0];
+  const teacher = (checkpoint: string) => ({
+    checkpoint,
+    model: "vgg16",
+    width: 0.25,
+    weightsSha256: "x",
+  });
+  const kd = { lambda: 0.1, T: 10, t2Scaling: false };
+  const stage = (ckpt: string, prev?: R): R => ({
+    teacher: teacher(ckpt),
+    kd,
+    init: prev
+      ? { checkpoint: "/r/ckpt-e0001", weightsSha256: "y", run: prev as TrainRunJson }
+      : null,
+  });
+
+  it("names the teacher checkpoint's folder, not its architecture", () => {
+    expect(teacherLabel(stage("/repo/checkpoints/vgg16-w0.25-s2/ckpt-e0014"))).toBe(
+      "vgg16-w0.25-s2",
+    );
+    expect(teacherLabel(stage("/repo/runs/teacher-run"))).toBe("teacher-run");
+  });
+
+  it("lists the teachers of a continued run's stages in order, each once per change", () => {
+    const old = "/repo/checkpoints/vgg16-w0.25/ckpt-e0029";
+    const chain = stage("/repo/checkpoints/vgg16-w0.25-s2/ckpt-e0014", stage(old, stage(old)));
+    expect(teacherLabel(chain)).toBe("vgg16-w0.25, then vgg16-w0.25-s2");
+  });
+
+  it("skips stages trained without KD (lambda 1 runs record no teacher)", () => {
+    const plain: R = { teacher: null, kd: null, init: null };
+    expect(teacherLabel(stage("/c/mnistnet4/ckpt-e0003", plain))).toBe("mnistnet4");
   });
 });

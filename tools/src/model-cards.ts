@@ -8,7 +8,7 @@
  * read from the run's own records (history.json, run.json).
  */
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_FRAC_BITS, DEFAULT_PRESIGN_BITS } from "@cbnn/shared";
 import {
@@ -205,7 +205,7 @@ export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<
     kd:
       run.kd && run.teacher
         ? {
-            teacher: run.teacher.model,
+            teacher: teacherLabel(run),
             lambda: run.kd.lambda,
             T: run.kd.T,
             t2Scaling: run.kd.t2Scaling,
@@ -223,6 +223,27 @@ export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<
     exportFlags: exportFlags(exportSource(runDir)),
     evaluatedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * The teacher a KD card names: the folder of the teacher checkpoint ("vgg16-w0.25-s2",
+ * which tells two teachers of one architecture apart), or its architecture when the run
+ * did not record where the teacher came from. A continued run whose earlier stages were
+ * distilled from other teachers lists them in order ("vgg16-w0.25, then vgg16-w0.25-s2").
+ */
+export function teacherLabel(run: Pick<TrainRunJson, "teacher" | "kd" | "init">): string {
+  const names: string[] = [];
+  const visit = (r: Pick<TrainRunJson, "teacher" | "kd" | "init"> | undefined): void => {
+    if (!r) return;
+    visit(r.init?.run);
+    if (!r.kd || !r.teacher) return;
+    const ckpt = r.teacher.checkpoint;
+    const dir = /^ckpt-e\d+$/.test(basename(ckpt)) ? dirname(ckpt) : ckpt;
+    const name = ckpt ? basename(dir) : r.teacher.model;
+    if (names.at(-1) !== name) names.push(name);
+  };
+  visit(run);
+  return names.join(", then ");
 }
 
 const pct = (x: number | null): string => (x === null ? "-" : `${(100 * x).toFixed(2)}%`);
@@ -319,14 +340,20 @@ export async function writeCards(
       `  ${name}: float ${pct(card.floatTestAcc)}, fixed ${pct(card.fixedTestAcc)}, agreement ${pct(card.argmaxAgreement)}`,
     );
   }
-  // the reproduce command is re-derived from run.json, so a fix to it needs no re-measuring
+  // the reproduce command and the teacher's name are re-derived from run.json, so a fix to
+  // them needs no re-measuring
   const cards = cardedModels(dir)
     .filter((n) => existsSync(join(dir, n, "card.json")))
-    .map((n) => ({
-      ...readJson<ModelCard>(join(dir, n, "card.json")),
-      command: reproduceCommand(readJson<TrainRunJson>(join(dir, n, "run.json")), `runs/${n}`),
-      exportFlags: exportFlags(exportSource(join(dir, n))),
-    }));
+    .map((n) => {
+      const card = readJson<ModelCard>(join(dir, n, "card.json"));
+      const run = readJson<TrainRunJson>(join(dir, n, "run.json"));
+      return {
+        ...card,
+        kd: card.kd && { ...card.kd, teacher: teacherLabel(run) },
+        command: reproduceCommand(run, `runs/${n}`),
+        exportFlags: exportFlags(exportSource(join(dir, n))),
+      };
+    });
   const notesFile = join(dir, "NOTES.md");
   const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "";
   writeFileSync(join(dir, "README.md"), renderCards(cards, notes));
