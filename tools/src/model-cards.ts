@@ -8,7 +8,7 @@
  * read from the run's own records (history.json, run.json).
  */
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_FRAC_BITS, DEFAULT_PRESIGN_BITS } from "@cbnn/shared";
 import {
@@ -96,13 +96,16 @@ export function cardedModels(dir = CHECKPOINTS_DIR): string[] {
 
 const hasExport = (runDir: string): boolean => existsSync(join(runDir, "export", "model.json"));
 
+/** The run directory of a teacher checkpoint path recorded in run.json (its ckpt-e* folder dropped). */
+const teacherRunDir = (checkpoint: string): string => checkpoint.replace(/\/ckpt-e\d+$/, "");
+
 /** The `pnpm train` command that reproduces a run, from what run.json recorded. */
 export function reproduceCommand(run: TrainRunJson, out: string): string {
   const h = run.hyper;
   const parts = ["pnpm train", `--model ${run.model}`];
   if (run.teacher) {
     const t = run.teacher.checkpoint;
-    const teacher = t.startsWith(REPO_ROOT) ? displayPath(t).replace(/\/ckpt-e\d+$/, "") : t;
+    const teacher = t.startsWith(REPO_ROOT) ? teacherRunDir(displayPath(t)) : t;
     parts.push(`--teacher ${teacher}`);
   }
   if (run.kd) {
@@ -238,8 +241,7 @@ export function teacherLabel(run: Pick<TrainRunJson, "teacher" | "kd" | "init">)
     visit(r.init?.run);
     if (!r.kd || !r.teacher) return;
     const ckpt = r.teacher.checkpoint;
-    const dir = /^ckpt-e\d+$/.test(basename(ckpt)) ? dirname(ckpt) : ckpt;
-    const name = ckpt ? basename(dir) : r.teacher.model;
+    const name = ckpt ? basename(teacherRunDir(ckpt)) : r.teacher.model;
     if (names.at(-1) !== name) names.push(name);
   };
   visit(run);
