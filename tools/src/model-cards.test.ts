@@ -112,6 +112,12 @@ describe("continued runs (--init)", () => {
       "pnpm train --model cifarnet2 --lambda 1 --epochs 20 --batch 128 --lr 0.001 --lr-schedule cosine --seed 1 --out runs/x",
     );
   });
+  it("names the weight decay when the run used one", () => {
+    const wd = { ...stage1, hyper: { ...stage1.hyper, weightDecay: 0.05 } } as TrainRunJson;
+    expect(reproduceCommand(wd, "runs/x")).toContain(
+      "--lr-schedule cosine --weight-decay 0.05 --seed 1",
+    );
+  });
   it("re-runs the run its weights came from first, then continues from it", () => {
     const stage2 = {
       ...stage1,

@@ -117,7 +117,9 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   if (run.width !== 1) parts.push(`--width ${run.width}`);
   parts.push(`--epochs ${h.epochs}`, `--batch ${h.batchSize}`);
   if (h.microBatch !== h.batchSize) parts.push(`--micro-batch ${h.microBatch}`);
-  parts.push(`--lr ${h.lr}`, `--lr-schedule ${h.lrSchedule}`, `--seed ${h.seed}`);
+  parts.push(`--lr ${h.lr}`, `--lr-schedule ${h.lrSchedule}`);
+  if (h.weightDecay) parts.push(`--weight-decay ${h.weightDecay}`);
+  parts.push(`--seed ${h.seed}`);
   const augmentDefault = run.dataset === "cifar10";
   if (run.augment !== augmentDefault) parts.push(run.augment ? "--augment" : "--no-augment");
   if (run.limit !== null) parts.push(`--limit ${run.limit}`);

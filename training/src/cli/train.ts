@@ -44,6 +44,12 @@ const program = new Command()
     "cosine",
   )
   .option(
+    "--weight-decay <x>",
+    "decoupled (AdamW) weight decay of the kernels, per unit learning rate (0 = plain Adam)",
+    parseNumber("--weight-decay", { min: 0 }),
+    0,
+  )
+  .option(
     "--seed <n>",
     "seed for initialisers, batch order, augmentation, dropout",
     parseNumber("--seed", { min: 0, integer: true }),
@@ -97,6 +103,7 @@ interface TrainCli {
   microBatch?: number;
   lr: number;
   lrSchedule: "constant" | "cosine";
+  weightDecay: number;
   seed: number;
   width: number;
   out?: string;
@@ -132,6 +139,7 @@ runMain(async () => {
     microBatch: o.microBatch,
     lr: o.lr,
     lrSchedule: o.lrSchedule,
+    weightDecay: o.weightDecay,
     seed: o.seed,
     width: o.width,
     out: o.out,

@@ -7,14 +7,31 @@ import * as tf from "@tensorflow/tfjs";
  * so a restored optimizer drifts from an uninterrupted one in the last bits;
  * here the bias correction is recomputed in float64 from the step count,
  * which makes a resumed run bit-identical.
+ *
+ * Optional decoupled weight decay (AdamW, Loshchilov & Hutter): after the Adam
+ * step each decayed variable also loses `lr * weightDecay` of its value (the
+ * PyTorch convention: the decay follows the learning-rate schedule). It needs
+ * no optimizer state, so checkpoints are unchanged.
  */
 export interface AdamConfig {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** Decoupled weight decay per unit learning rate; 0 = plain Adam. */
+  weightDecay: number;
+  /**
+   * Which variables decay (`decay[i]` for `vars[i]`); default: all of them.
+   * The trainer decays kernels only, not biases or batch-norm scales and shifts.
+   */
+  decay?: boolean[];
 }
 
-export const DEFAULT_ADAM: AdamConfig = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+export const DEFAULT_ADAM: AdamConfig = {
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-7,
+  weightDecay: 0,
+};
 
 export interface AdamStateData {
   step: number;
@@ -33,6 +50,13 @@ export class Adam {
     config: Partial<AdamConfig> = {},
   ) {
     this.config = { ...DEFAULT_ADAM, ...config };
+    const { weightDecay, decay } = this.config;
+    if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+      throw new Error(`weight decay must be >= 0, got ${weightDecay}`);
+    }
+    if (decay && decay.length !== vars.length) {
+      throw new Error(`Adam: decay mask has ${decay.length} entries for ${vars.length} variables`);
+    }
     this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
     this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
   }
@@ -43,7 +67,7 @@ export class Adam {
       throw new Error(`Adam.apply: ${grads.length} gradients for ${this.vars.length} variables`);
     }
     this.step += 1;
-    const { beta1, beta2, epsilon } = this.config;
+    const { beta1, beta2, epsilon, weightDecay, decay } = this.config;
     // Bias-corrected step size, computed in float64.
     const lrT = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
     tf.tidy(() => {
@@ -57,7 +81,11 @@ export class Adam {
           tf.mul(m, lrT),
           tf.add(tf.sqrt(v), epsilon * Math.sqrt(1 - beta2 ** this.step)),
         );
-        this.vars[i].assign(tf.sub(this.vars[i], upd));
+        const w = this.vars[i];
+        // decoupled decay uses the weights before this step (as AdamW does)
+        const decayed =
+          weightDecay > 0 && (decay?.[i] ?? true) ? tf.sub(w, tf.mul(w, lr * weightDecay)) : w;
+        w.assign(tf.sub(decayed, upd));
       }
     });
   }

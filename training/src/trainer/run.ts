@@ -45,6 +45,8 @@ export interface RunOptions {
   lr: number;
   lrSchedule: LrSchedule;
   seed: number;
+  /** Decoupled (AdamW) weight decay of the kernels; default 0 (plain Adam). */
+  weightDecay?: number;
   width: number;
   out?: string;
   resume: boolean;
@@ -247,6 +249,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       lr: o.lr,
       lrSchedule: o.lrSchedule,
       seed: o.seed,
+      // recorded only when used, so run.json of plain-Adam runs is unchanged
+      ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
     },
     loss,
     augment: augment

@@ -20,6 +20,7 @@ export interface TrainConfig {
   microBatch?: number;
   lr?: number;
   lrSchedule?: LrSchedule;
+  weightDecay?: number;
   seed?: number;
   width?: number;
   augment?: boolean;

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LATEST_JSON, readLatest } from "../checkpoint/checkpoint";
 import { crossEntropy, syntheticSplit, tinyModel } from "./test-helpers";
-import { type HyperParams, type TrainerOptions, train } from "./trainer";
+import { decayMask, type HyperParams, type TrainerOptions, train } from "./trainer";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -133,5 +133,32 @@ describe("train", () => {
   it("rejects bad hyper-parameters", async () => {
     await expect(train(options(tmp(), { microBatch: 64 }))).rejects.toThrow(/micro-batch/);
     await expect(train(options(tmp(), { lr: 0 }))).rejects.toThrow(/lr/);
+    await expect(train(options(tmp(), { weightDecay: -0.1 }))).rejects.toThrow(/weight decay/);
+  });
+
+  it("weight decay applies to kernels only and shrinks them", async () => {
+    const m = tinyModel(7);
+    const mask = decayMask(m);
+    m.trainableWeights.forEach((w, i) => {
+      expect(mask[i]).toBe(w.originalName.endsWith("/kernel"));
+    });
+    expect(mask.filter(Boolean)).toHaveLength(2); // conv and dense kernels, not biases or BN
+    const norm2 = (model: tf.LayersModel) =>
+      model.trainableWeights
+        .filter((_, i) => mask[i])
+        .reduce((s, w) => s + tf.sum(tf.square(w.read())).dataSync()[0], 0);
+    const plain = await train(options(tmp()));
+    const decayed = await train(options(tmp(), { weightDecay: 5 }));
+    expect(norm2(decayed.model)).toBeLessThan(0.9 * norm2(plain.model));
+  });
+
+  it("resumes a run recorded without weight decay only with none", async () => {
+    const dir = tmp();
+    await train({ ...options(dir), stopAfterEpochs: 1 });
+    await expect(train({ ...options(dir, { weightDecay: 0.01 }), resume: true })).rejects.toThrow(
+      /hyper.weightDecay was 0, now 0.01/,
+    );
+    const r = await train({ ...options(dir, { weightDecay: 0 }), resume: true });
+    expect(r.history).toHaveLength(3);
   });
 });

@@ -43,6 +43,11 @@ export interface HyperParams {
   lr: number;
   lrSchedule: LrSchedule;
   seed: number;
+  /**
+   * Decoupled (AdamW) weight decay of the kernels, per unit learning rate;
+   * absent or 0 = none (runs recorded before it existed have none).
+   */
+  weightDecay?: number;
 }
 
 /**
@@ -132,6 +137,17 @@ export function validateHyper(h: HyperParams): void {
   if (h.lrSchedule !== "constant" && h.lrSchedule !== "cosine") {
     throw new Error(`lr schedule must be constant or cosine, got ${h.lrSchedule}`);
   }
+  const wd = h.weightDecay ?? 0;
+  if (!(wd >= 0) || !Number.isFinite(wd))
+    throw new Error(`weight decay must be >= 0, got ${h.weightDecay}`);
+}
+
+/**
+ * Which trainable weights weight decay applies to: kernels (dense, conv,
+ * depthwise, pointwise), not biases or batch-norm gamma/beta.
+ */
+export function decayMask(model: tf.LayersModel): boolean[] {
+  return model.trainableWeights.map((w) => /kernel$/.test(w.originalName));
 }
 
 /** Normalised float batch [n, h, w, c] from raw uint8 pixels. */
@@ -220,10 +236,11 @@ const HYPER_KEYS_FIXED: (keyof HyperParams)[] = [
   "lr",
   "lrSchedule",
   "seed",
+  "weightDecay",
 ];
 
 /**
- * Trains `buildModel()` with Adam, checkpointing every epoch into `runDir`.
+ * Trains `buildModel()` with Adam (AdamW when `hyper.weightDecay` > 0), checkpointing every epoch into `runDir`.
  * With `resume`, continues from the latest checkpoint; the continuation is
  * bit-identical to an uninterrupted run (same seed, same backend).
  */
@@ -262,10 +279,13 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   }
   if (latest && existsSync(runJsonPath)) {
     const prev = readJsonFile<RunJson>(runJsonPath);
+    // a field absent from an older run.json has its default (weight decay 0)
+    const fixed = (h: Partial<HyperParams> | undefined, k: keyof HyperParams) =>
+      k === "weightDecay" ? (h?.weightDecay ?? 0) : h?.[k];
     for (const k of HYPER_KEYS_FIXED) {
-      if (prev.hyper?.[k] !== hyper[k]) {
+      if (fixed(prev.hyper, k) !== fixed(hyper, k)) {
         throw new Error(
-          `${runJsonPath}: cannot resume, hyper.${k} was ${prev.hyper?.[k]}, now ${hyper[k]}`,
+          `${runJsonPath}: cannot resume, hyper.${k} was ${fixed(prev.hyper, k)}, now ${fixed(hyper, k)}`,
         );
       }
     }
@@ -283,7 +303,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
 
   const model = opts.buildModel();
   const vars = model.trainableWeights.map((lw) => lw.read() as tf.Variable);
-  const adam = new Adam(vars);
+  const adam = new Adam(vars, { weightDecay: hyper.weightDecay ?? 0, decay: decayMask(model) });
   let state: TrainState = {
     epoch: 0,
     step: 0,
