@@ -7,6 +7,7 @@ const stage = (epochs: number | null, extra: Partial<Stage> = {}): Stage => ({
   lr: 0.001,
   lrSchedule: "cosine",
   batch: 128,
+  weightDecay: 0,
   ...extra,
 });
 
@@ -87,6 +88,11 @@ describe("pickKdPair", () => {
       pickKdPair([run("kd", true, 30, chain), run("plain", false, 30, chain)], "cifarnet2")
         ?.likeForLike,
     ).toBe(true);
+    // a KD run with weight decay (AdamW) is not like for like with a plain-Adam no-KD run
+    const adamW = { stages: [stage(30, { weightDecay: 0.05 })] };
+    expect(
+      pickKdPair([run("kd", true, 30, adamW), run("plain", false, 30)], "cifarnet2")?.likeForLike,
+    ).toBe(false);
     const otherLr = { stages: [stage(40, { lr: 0.003 }), stage(30, { lr: 0.002 })] };
     expect(
       pickKdPair([run("kd", true, 30, chain), run("plain", false, 30, otherLr)], "cifarnet2")
@@ -104,6 +110,9 @@ describe("pickKdPair", () => {
       init: { run: first, epochs: 39 },
     };
     expect(runStages(second)).toEqual([stage(40, { lr: 0.003 }), stage(30, { lr: 0.002 })]);
+    expect(runStages({ ...first, hyper: { ...hyper, weightDecay: 0.05 } })).toEqual([
+      stage(40, { lr: 0.003, weightDecay: 0.05 }),
+    ]);
     // weights of unknown origin (no source run recorded)
     expect(runStages({ ...second, init: { epochs: 39 } })).toBeNull();
   });

@@ -57,6 +57,8 @@ export interface Stage {
   lr: number | null;
   lrSchedule: string | null;
   batch: number | null;
+  /** AdamW weight decay (0 when run.json records none). */
+  weightDecay: number;
 }
 
 export interface KdPair {
@@ -112,7 +114,13 @@ interface RunJsonLike {
   kd?: { lambda?: unknown } | null;
   augment?: unknown;
   init?: { run?: RunJsonLike; epochs?: unknown } | null;
-  hyper?: { epochs?: unknown; lr?: unknown; lrSchedule?: unknown; batchSize?: unknown };
+  hyper?: {
+    epochs?: unknown;
+    lr?: unknown;
+    lrSchedule?: unknown;
+    batchSize?: unknown;
+    weightDecay?: unknown;
+  };
 }
 
 const num = (x: unknown): number | null => (typeof x === "number" ? x : null);
@@ -132,6 +140,7 @@ export function runStages(run: RunJsonLike): Stage[] | null {
       lr: num(run.hyper?.lr),
       lrSchedule: typeof run.hyper?.lrSchedule === "string" ? run.hyper.lrSchedule : null,
       batch: num(run.hyper?.batchSize),
+      weightDecay: num(run.hyper?.weightDecay) ?? 0,
     },
   ];
 }
