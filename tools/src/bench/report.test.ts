@@ -1,9 +1,10 @@
+import type { TrainRunJson } from "@cbnn/training";
 import { describe, expect, it } from "vitest";
 import type { ModelCard } from "../model-cards";
 import type { Figure } from "./figures";
 import type { ModelsResults, SecureRow } from "./models";
 import type { ProtocolsResults } from "./protocols";
-import { pointsChange, renderReport, trainedModelsNote } from "./report";
+import { pointsChange, renderReport, trainedModelsNote, withTeacherCheckpoint } from "./report";
 import type { ResultsFile } from "./results";
 import { lowerBoundMs } from "./secure-run";
 
@@ -320,6 +321,29 @@ describe("trainedModelsNote", () => {
       /MnistNet1: 40 epochs \(best 39\), no KD; fixed point 98\.21% .*paper 98\.11% \(\+0\.10 pts\)/,
     );
     expect(note).not.toMatch(/MnistNet2/);
+  });
+
+  it("names the teacher checkpoint from run.json, each stage's in order", () => {
+    const t = (dir: string) => ({
+      model: "vgg16",
+      checkpoint: `/repo/checkpoints/${dir}/ckpt-e0014`,
+    });
+    const kd = { lambda: 0.1, T: 10, t2Scaling: false };
+    const first = { teacher: t("vgg16-w0.25"), kd, init: null };
+    const second = { teacher: t("vgg16-w0.25-s2"), kd, init: { run: first } };
+    const named = withTeacherCheckpoint(card({}), second as unknown as TrainRunJson);
+    expect(
+      trainedModelsNote([info("cifarnet2", "trained")], new Map([["cifarnet2", named]])),
+    ).toMatch(/KD from vgg16-w0\.25, then vgg16-w0\.25-s2 \(lambda 0\.1, T 10\)/);
+    // no KD: the card is unchanged
+    const plain = card({ kd: null });
+    expect(
+      withTeacherCheckpoint(plain, {
+        teacher: null,
+        kd: null,
+        init: null,
+      } as unknown as TrainRunJson),
+    ).toBe(plain);
   });
 
   it("shows each earlier stage of a continued run's --init chain", () => {

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { earlierStagesPrefix, type ModelCard } from "../model-cards";
+import type { TrainRunJson } from "@cbnn/training";
+import { earlierStagesPrefix, type ModelCard, teacherLabel } from "../model-cards";
 import { describeRun, type GitInfo, type MachineInfo, REPO_ROOT } from "./env";
 import type { Figure } from "./figures";
 import type { ModelInfo, ModelsResults, PlainRow, SecureRow } from "./models";
@@ -163,12 +164,33 @@ export function trainedModelsNote(
   ].join("\n");
 }
 
+/**
+ * A card whose KD teacher is named by its checkpoint, as the card table names it
+ * (e.g. "vgg16-w0.25, then vgg16-w0.25-s2"), re-derived from the run's run.json:
+ * the card itself records only the teacher's architecture.
+ */
+export function withTeacherCheckpoint(
+  card: ModelCard,
+  run: Pick<TrainRunJson, "teacher" | "kd" | "init">,
+): ModelCard {
+  const label = teacherLabel(run);
+  return card.kd && label ? { ...card, kd: { ...card.kd, teacher: label } } : card;
+}
+
 /** The model cards of `names` that exist in checkpoints/. */
 function readCards(names: readonly string[]): Map<string, ModelCard> {
   const out = new Map<string, ModelCard>();
   for (const n of names) {
     const f = path.join(REPO_ROOT, "checkpoints", n, "card.json");
-    if (existsSync(f)) out.set(n, JSON.parse(readFileSync(f, "utf8")) as ModelCard);
+    if (!existsSync(f)) continue;
+    const card = JSON.parse(readFileSync(f, "utf8")) as ModelCard;
+    const runJson = path.join(REPO_ROOT, "checkpoints", n, "run.json");
+    out.set(
+      n,
+      existsSync(runJson)
+        ? withTeacherCheckpoint(card, JSON.parse(readFileSync(runJson, "utf8")) as TrainRunJson)
+        : card,
+    );
   }
   return out;
 }
