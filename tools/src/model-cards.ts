@@ -250,6 +250,19 @@ export function teacherLabel(run: Pick<TrainRunJson, "teacher" | "kd" | "init">)
   return names.join(", then ");
 }
 
+/**
+ * A card whose KD teacher is named by its checkpoint (`teacherLabel`), re-derived from
+ * the run's run.json, for the card table and docs/RESULTS.md: cards measured before the
+ * label existed record only the teacher's architecture.
+ */
+export function withTeacherCheckpoint(
+  card: ModelCard,
+  run: Pick<TrainRunJson, "teacher" | "kd" | "init">,
+): ModelCard {
+  const label = teacherLabel(run);
+  return card.kd && label ? { ...card, kd: { ...card.kd, teacher: label } } : card;
+}
+
 const pct = (x: number | null): string => (x === null ? "-" : `${(100 * x).toFixed(2)}%`);
 
 function hms(s: number): string {
@@ -349,11 +362,9 @@ export async function writeCards(
   const cards = cardedModels(dir)
     .filter((n) => existsSync(join(dir, n, "card.json")))
     .map((n) => {
-      const card = readJson<ModelCard>(join(dir, n, "card.json"));
       const run = readJson<TrainRunJson>(join(dir, n, "run.json"));
       return {
-        ...card,
-        kd: card.kd && { ...card.kd, teacher: teacherLabel(run) },
+        ...withTeacherCheckpoint(readJson<ModelCard>(join(dir, n, "card.json")), run),
         command: reproduceCommand(run, `runs/${n}`),
         exportFlags: exportFlags(exportSource(join(dir, n))),
       };

@@ -1,10 +1,10 @@
 import type { TrainRunJson } from "@cbnn/training";
 import { describe, expect, it } from "vitest";
-import type { ModelCard } from "../model-cards";
+import { type ModelCard, withTeacherCheckpoint } from "../model-cards";
 import type { Figure } from "./figures";
 import type { ModelsResults, SecureRow } from "./models";
 import type { ProtocolsResults } from "./protocols";
-import { pointsChange, renderReport, trainedModelsNote, withTeacherCheckpoint } from "./report";
+import { pointsChange, renderReport, trainedModelsNote } from "./report";
 import type { ResultsFile } from "./results";
 import { lowerBoundMs } from "./secure-run";
 

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TrainRunJson } from "@cbnn/training";
-import { earlierStagesPrefix, type ModelCard, teacherLabel } from "../model-cards";
+import { earlierStagesPrefix, type ModelCard, withTeacherCheckpoint } from "../model-cards";
 import { describeRun, type GitInfo, type MachineInfo, REPO_ROOT } from "./env";
 import type { Figure } from "./figures";
 import type { ModelInfo, ModelsResults, PlainRow, SecureRow } from "./models";
@@ -162,19 +162,6 @@ export function trainedModelsNote(
     "",
     ...lines,
   ].join("\n");
-}
-
-/**
- * A card whose KD teacher is named by its checkpoint, as the card table names it
- * (e.g. "vgg16-w0.25, then vgg16-w0.25-s2"), re-derived from the run's run.json:
- * the card itself records only the teacher's architecture.
- */
-export function withTeacherCheckpoint(
-  card: ModelCard,
-  run: Pick<TrainRunJson, "teacher" | "kd" | "init">,
-): ModelCard {
-  const label = teacherLabel(run);
-  return card.kd && label ? { ...card, kd: { ...card.kd, teacher: label } } : card;
 }
 
 /** The model cards of `names` that exist in checkpoints/. */
