@@ -38,9 +38,21 @@ describe("CLIs", () => {
     expect(x.err).toMatch(/error: --checkpoint \/nonexistent: not a directory/);
   }, 60_000);
 
-  it("sweep rejects a lambda outside [0, 1]", () => {
+  it("sweep rejects a lambda outside [0, 1] and a negative weight decay", () => {
     const s = cli("sweep", ["--model", "mnistnet1", "--teacher", "x", "--lambda", "0,1.5"]);
     expect(s.code).toBe(1);
     expect(s.err).toMatch(/1\.5 is outside \[0, 1\]/);
+    const w = cli("sweep", [
+      "--model",
+      "mnistnet1",
+      "--teacher",
+      "x",
+      "--lambda",
+      "0",
+      "--weight-decay",
+      "-1",
+    ]);
+    expect(w.code).toBe(1);
+    expect(w.err).toMatch(/--weight-decay: -1 is below 0/);
   }, 60_000);
 });

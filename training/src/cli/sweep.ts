@@ -31,6 +31,12 @@ const program = new Command()
     "cosine",
   )
   .option(
+    "--weight-decay <x>",
+    "decoupled (AdamW) weight decay of the kernels, per unit learning rate (0 = plain Adam)",
+    parseNumber("--weight-decay", { min: 0 }),
+    0,
+  )
+  .option(
     "--seed <n>",
     "seed (same for every lambda)",
     parseNumber("--seed", { min: 0, integer: true }),
@@ -69,6 +75,7 @@ interface SweepCli {
   microBatch?: number;
   lr: number;
   lrSchedule: "constant" | "cosine";
+  weightDecay: number;
   seed: number;
   width: number;
   out?: string;
@@ -93,6 +100,7 @@ runMain(async () => {
     microBatch: o.microBatch,
     lr: o.lr,
     lrSchedule: o.lrSchedule,
+    weightDecay: o.weightDecay,
     seed: o.seed,
     width: o.width,
     out: o.out,

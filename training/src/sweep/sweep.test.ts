@@ -5,7 +5,7 @@ import { fetchDataset } from "@cbnn/datasets";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTraining } from "../trainer/run";
-import { parseLambdas, runSweep } from "./sweep";
+import { finishedRunMismatch, parseLambdas, runSweep } from "./sweep";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -94,5 +94,45 @@ describe("sweep", () => {
     const meta = await sharp(r.png).metadata();
     expect([meta.width, meta.height]).toEqual([800, 500]);
     for (const row of r.rows) expect(row.testAcc).toBeGreaterThan(0.5);
+    // the finished runs were trained at lr 1e-3 without weight decay: another
+    // setting must not silently reuse them
+    for (const other of [{ lr: 2e-3 }, { weightDecay: 0.05 }]) {
+      await expect(
+        runSweep({
+          ...base,
+          ...other,
+          model: "mnistnet1",
+          teacher,
+          lambdas: [0, 1],
+          out,
+          kdCacheDir,
+        }),
+      ).rejects.toThrow(/holds a finished run with other settings/);
+    }
   }, 120_000);
+
+  it("names each setting in which a finished run differs", () => {
+    const run = {
+      hyper: {
+        epochs: 1,
+        batchSize: 64,
+        microBatch: 64,
+        lr: 1e-3,
+        lrSchedule: "constant" as const,
+        seed: 1,
+      },
+      kd: { T: 4, t2Scaling: false },
+    };
+    expect(finishedRunMismatch(run, base)).toBeNull();
+    expect(finishedRunMismatch(run, { ...base, weightDecay: 0 })).toBeNull();
+    expect(finishedRunMismatch(run, { ...base, weightDecay: 0.05, seed: 2 })).toBe(
+      "--seed was 1, now 2; --weight-decay was 0, now 0.05",
+    );
+    expect(finishedRunMismatch(run, { ...base, T: 10 })).toBe("--T was 4, now 10");
+    // a no-KD run (lambda 1) records no T, so any T matches it
+    expect(finishedRunMismatch({ ...run, kd: null }, { ...base, T: 10 })).toBeNull();
+    expect(finishedRunMismatch(run, { ...base, microBatch: 32 })).toBe(
+      "--micro-batch was 64, now 32",
+    );
+  });
 });

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../checkpoint/atomic";
-import { readJsonFile, readLatest } from "../checkpoint/checkpoint";
+import { RUN_JSON, readJsonFile, readLatest } from "../checkpoint/checkpoint";
 import { plotSweep, type SweepRow } from "../plot/sweep-plot";
 
 export type { SweepRow };
 
 import { DEFAULT_RUNS_DIR, type RunOptions, runTraining } from "../trainer/run";
+import type { RunJson } from "../trainer/trainer";
 
 export interface SweepOptions extends Omit<RunOptions, "lambda" | "out" | "resume" | "testAtEnd"> {
   model: string;
@@ -57,6 +58,46 @@ export function sweepCsv(rows: SweepRow[]): string {
 }
 
 /**
+ * Why a finished run in the sweep directory cannot stand for this sweep's
+ * point (its run.json records other training settings), or null when it can.
+ * Without this check a rerun with, say, another --lr or --weight-decay would
+ * silently table the old runs.
+ */
+export function finishedRunMismatch(
+  run: Pick<RunJson, "hyper"> & { kd?: { T: number; t2Scaling: boolean } | null },
+  o: Pick<
+    SweepOptions,
+    | "epochs"
+    | "batch"
+    | "microBatch"
+    | "lr"
+    | "lrSchedule"
+    | "seed"
+    | "weightDecay"
+    | "T"
+    | "t2Scaling"
+  >,
+): string | null {
+  const want: [string, unknown, unknown][] = [
+    ["epochs", run.hyper.epochs, o.epochs],
+    ["batch", run.hyper.batchSize, o.batch],
+    ["micro-batch", run.hyper.microBatch, o.microBatch ?? o.batch],
+    ["lr", run.hyper.lr, o.lr],
+    ["lr-schedule", run.hyper.lrSchedule, o.lrSchedule],
+    ["seed", run.hyper.seed, o.seed],
+    ["weight-decay", run.hyper.weightDecay ?? 0, o.weightDecay ?? 0],
+  ];
+  // a run trained without a teacher (a copied-in no-KD twin) records no KD settings
+  if (run.kd) {
+    want.push(["T", run.kd.T, o.T], ["t2-scaling", run.kd.t2Scaling, o.t2Scaling]);
+  }
+  const diff = want.filter(([, was, now]) => was !== now);
+  return diff.length === 0
+    ? null
+    : diff.map(([k, was, now]) => `--${k} was ${was}, now ${now}`).join("; ");
+}
+
+/**
  * One training per lambda into <out>/lambda-<x>/, each resumable: a finished
  * run is read back, an unfinished one resumed, so an interrupted sweep goes on
  * where it stopped. Writes <out>/sweep.csv, sweep.json and sweep.png.
@@ -76,6 +117,18 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     const latest = existsSync(runDir) ? readLatest(runDir) : null;
     const finalPath = join(runDir, "final.json");
     if (latest?.done && existsSync(finalPath)) {
+      const runJsonPath = join(runDir, RUN_JSON);
+      if (existsSync(runJsonPath)) {
+        const why = finishedRunMismatch(
+          readJsonFile<RunJson & { kd?: { T: number; t2Scaling: boolean } | null }>(runJsonPath),
+          o,
+        );
+        if (why) {
+          throw new Error(
+            `${runDir} holds a finished run with other settings (${why}); choose another --out or remove it`,
+          );
+        }
+      }
       const f = readJsonFile<{ bestEpoch: number; bestValAcc: number; testAcc: number }>(finalPath);
       log(`lambda ${lambda}: done earlier (test ${(100 * f.testAcc).toFixed(2)}%)`);
       rows.push({
