@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pickKdPair, type RunInfo, runStages, type Stage } from "./figures";
+import { pickKdPair, pickKdPairs, type RunInfo, runStages, type Stage } from "./figures";
 
 const stage = (epochs: number | null, extra: Partial<Stage> = {}): Stage => ({
   epochs,
@@ -98,6 +98,30 @@ describe("pickKdPair", () => {
       pickKdPair([run("kd", true, 30, chain), run("plain", false, 30, otherLr)], "cifarnet2")
         ?.likeForLike,
     ).toBe(false);
+  });
+
+  it("draws one group per recipe (plain Adam and AdamW), the shipped ones only when any exist", () => {
+    const adamW = { stages: [stage(10, { weightDecay: 0.05 })] };
+    const shipped = { shipped: true };
+    const runs = [
+      run("kd10", true, 10, shipped),
+      run("kd10-wd", true, 10, { ...adamW, ...shipped }),
+      run("plain10", false, 10, shipped),
+      run("plain10-wd", false, 10, { ...adamW, ...shipped }),
+      // local (runs/) pair of another recipe: not mixed into the shipped figure
+      run("kd20-local", true, 20),
+      run("plain20-local", false, 20),
+    ];
+    const groups = pickKdPairs(runs, "cifarnet2");
+    expect(groups.map((g) => [g.kds.map((r) => r.dir), g.plain.dir, g.likeForLike])).toEqual([
+      [["kd10"], "plain10", true],
+      [["kd10-wd"], "plain10-wd", true],
+    ]);
+    expect(pickKdPair(runs, "cifarnet2")?.plain.dir).toBe("plain10");
+    // nothing shipped: the local like-for-like groups are drawn
+    const local = runs.map((r) => ({ ...r, shipped: false }));
+    expect(pickKdPairs(local, "cifarnet2")).toHaveLength(3);
+    expect(pickKdPairs([run("kd", true, 10)], "cifarnet2")).toEqual([]);
   });
 
   it("runStages reads the chain from run.json's --init records", () => {

@@ -48,6 +48,8 @@ export interface RunInfo {
    * of a run recorded before run.json kept its source run), which makes it comparable to none.
    */
   stages: Stage[] | null;
+  /** Found in checkpoints/ (shipped with the repository) rather than runs/. */
+  shipped?: boolean;
 }
 
 /** One run of a training chain, as far as a like-for-like comparison cares. */
@@ -80,22 +82,32 @@ const sameStages = (a: Stage[] | null, b: Stage[] | null): boolean =>
   JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * The KD runs and the no-KD run of one student to draw side by side: like-for-like runs
- * (the same recipe at every stage: both from scratch, or both continued alike) when a pair
- * exists, all KD runs that match the first such no-KD run; else the first KD and first
- * no-KD run found (flagged, so the figure's note can say so); undefined when the student
- * lacks either kind of run.
+ * The KD runs and the no-KD runs of one student to draw side by side: every like-for-like
+ * group (a no-KD run and all KD runs with its recipe at every stage: both from scratch, or
+ * both continued alike; e.g. one group per optimiser), only the shipped groups when there
+ * are any (so local runs/ never mix into the figure of the shipped runs); else the first
+ * KD and first no-KD run found (flagged, so the figure's note can say so); empty when the
+ * student lacks either kind of run.
  */
-export function pickKdPair(runs: readonly RunInfo[], model: string): KdPair | undefined {
+export function pickKdPairs(runs: readonly RunInfo[], model: string): KdPair[] {
   const kds = runs.filter((r) => r.model === model && r.kd);
   const plains = runs.filter((r) => r.model === model && !r.kd);
+  const pairs: KdPair[] = [];
   for (const plain of plains) {
     const alike = kds.filter((kd) => sameStages(kd.stages, plain.stages));
-    if (alike.length > 0) return { kds: alike, plain, likeForLike: true };
+    if (alike.length > 0) pairs.push({ kds: alike, plain, likeForLike: true });
   }
+  const shipped = pairs.filter((p) => p.plain.shipped && p.kds.every((k) => k.shipped));
+  if (shipped.length > 0) return shipped;
+  if (pairs.length > 0) return pairs;
   const kd = kds[0];
   const plain = plains[0];
-  return kd && plain ? { kds: [kd], plain, likeForLike: false } : undefined;
+  return kd && plain ? [{ kds: [kd], plain, likeForLike: false }] : [];
+}
+
+/** The first group of `pickKdPairs`. */
+export function pickKdPair(runs: readonly RunInfo[], model: string): KdPair | undefined {
+  return pickKdPairs(runs, model)[0];
 }
 
 function describeRun(r: RunInfo): string {
@@ -172,6 +184,7 @@ function runDirs(): RunInfo[] {
           epochs: typeof run.hyper?.epochs === "number" ? run.hyper.epochs : null,
           augment: run.augment === true,
           stages: runStages(run),
+          shipped: root === "checkpoints",
         });
       } catch {
         // not a run directory we can read: skip it
@@ -206,11 +219,13 @@ async function kdFigure(
   const chosen: RunInfo[] = [];
   const mismatched: string[] = [];
   for (const m of students) {
-    const pair = pickKdPair(runs, m);
-    if (!pair) continue;
-    chosen.push(...pair.kds, pair.plain);
-    if (!pair.likeForLike) {
-      mismatched.push(`${m} (KD: ${describeRun(pair.kds[0])}; no KD: ${describeRun(pair.plain)})`);
+    for (const pair of pickKdPairs(runs, m)) {
+      chosen.push(...pair.kds, pair.plain);
+      if (!pair.likeForLike) {
+        mismatched.push(
+          `${m} (KD: ${describeRun(pair.kds[0])}; no KD: ${describeRun(pair.plain)})`,
+        );
+      }
     }
   }
   if (chosen.length === 0) {
@@ -241,7 +256,7 @@ async function kdFigure(
     note:
       "solid: KD, dashed: no KD (labels from run.json; [folder] tells apart runs whose labels tie, e.g. two teachers of one architecture)" +
       (mismatched.length === 0
-        ? `; the KD and no-KD runs of each student have the same recipe (epochs, augmentation, learning rate, batch${
+        ? `; each KD run has the recipe of the no-KD run drawn beside it (epochs, augmentation, learning rate, batch, weight decay${
             chosen.some((r) => (r.stages?.length ?? 0) > 1)
               ? "; a continued run's curve starts where its --init weights left off"
               : ""

@@ -25,7 +25,10 @@ export interface LoadedHistory {
   history: HistoryEntry[];
 }
 
-/** A history.json path or a run directory; labelled "KD lambda=.. T=.. (teacher)" or "no KD" from run.json. */
+/**
+ * A history.json path or a run directory; labelled "KD lambda=.. T=.. (teacher)" or "no KD"
+ * from run.json, with ", AdamW wd=.." when it was trained with weight decay.
+ */
 export function loadHistory(pathOrRun: string): LoadedHistory {
   const path =
     existsSync(pathOrRun) && statSync(pathOrRun).isDirectory()
@@ -43,6 +46,9 @@ export function loadHistory(pathOrRun: string): LoadedHistory {
     label = run.kd
       ? `${name} KD λ=${run.kd.lambda} T=${run.kd.T} (${run.teacher?.model ?? "teacher"})`
       : `${name} no KD`;
+    // AdamW runs are told apart from plain-Adam runs of the same recipe
+    const wd = run.hyper?.weightDecay;
+    if (typeof wd === "number" && wd > 0) label += `, AdamW wd=${wd}`;
   }
   return { path, label, history };
 }
