@@ -129,7 +129,7 @@ describe("sweep", () => {
       "--seed was 1, now 2; --weight-decay was 0, now 0.05",
     );
     expect(finishedRunMismatch(run, { ...base, T: 10 })).toBe("--T was 4, now 10");
-    // a no-KD run (lambda 1) records no T, so any T matches it
+    // a run trained without a teacher records no T, so any T matches it
     expect(finishedRunMismatch({ ...run, kd: null }, { ...base, T: 10 })).toBeNull();
     expect(finishedRunMismatch(run, { ...base, microBatch: 32 })).toBe(
       "--micro-batch was 64, now 32",
