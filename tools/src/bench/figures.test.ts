@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { pickKdPair, pickKdPairs, type RunInfo, runStages, type Stage } from "./figures";
+import { type KdPair, pickKdPairs, type RunInfo, runStages, type Stage } from "./figures";
+
+/** The first group pickKdPairs draws (the only one when a student has one like-for-like pair). */
+const pickKdPair = (runs: RunInfo[], model: string): KdPair | undefined =>
+  pickKdPairs(runs, model)[0];
 
 const stage = (epochs: number | null, extra: Partial<Stage> = {}): Stage => ({
   epochs,

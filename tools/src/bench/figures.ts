@@ -105,11 +105,6 @@ export function pickKdPairs(runs: readonly RunInfo[], model: string): KdPair[] {
   return kd && plain ? [{ kds: [kd], plain, likeForLike: false }] : [];
 }
 
-/** The first group of `pickKdPairs`. */
-export function pickKdPair(runs: readonly RunInfo[], model: string): KdPair | undefined {
-  return pickKdPairs(runs, model)[0];
-}
-
 function describeRun(r: RunInfo): string {
   const parts = [r.epochs === null ? "? epochs" : `${r.epochs} epochs`];
   parts.push(r.augment ? "augmented" : "no augmentation");

@@ -6,8 +6,8 @@ import { plotSweep, type SweepRow } from "../plot/sweep-plot";
 
 export type { SweepRow };
 
-import { DEFAULT_RUNS_DIR, type RunOptions, runTraining } from "../trainer/run";
-import type { RunJson } from "../trainer/trainer";
+import { DEFAULT_RUNS_DIR, hyperParams, type RunOptions, runTraining } from "../trainer/run";
+import { changedHyper, HYPER_KEYS_FIXED, type HyperParams, type RunJson } from "../trainer/trainer";
 
 export interface SweepOptions extends Omit<RunOptions, "lambda" | "out" | "resume" | "testAtEnd"> {
   model: string;
@@ -65,37 +65,36 @@ export function sweepCsv(rows: SweepRow[]): string {
  */
 export function finishedRunMismatch(
   run: Pick<RunJson, "hyper"> & { kd?: { T: number; t2Scaling: boolean } | null },
-  o: Pick<
-    SweepOptions,
-    | "epochs"
-    | "batch"
-    | "microBatch"
-    | "lr"
-    | "lrSchedule"
-    | "seed"
-    | "weightDecay"
-    | "T"
-    | "t2Scaling"
-  >,
+  o: Parameters<typeof hyperParams>[0] & Pick<SweepOptions, "T" | "t2Scaling">,
 ): string | null {
-  const want: [string, unknown, unknown][] = [
-    ["epochs", run.hyper.epochs, o.epochs],
-    ["batch", run.hyper.batchSize, o.batch],
-    ["micro-batch", run.hyper.microBatch, o.microBatch ?? o.batch],
-    ["lr", run.hyper.lr, o.lr],
-    ["lr-schedule", run.hyper.lrSchedule, o.lrSchedule],
-    ["seed", run.hyper.seed, o.seed],
-    ["weight-decay", run.hyper.weightDecay ?? 0, o.weightDecay ?? 0],
-  ];
+  const diff: [string, unknown, unknown][] = changedHyper(run.hyper, hyperParams(o), [
+    "epochs",
+    ...HYPER_KEYS_FIXED,
+  ]).map((d) => [FLAG[d.key], d.was, d.now]);
   // a run trained without a teacher (a copied-in no-KD twin) records no KD settings
   if (run.kd) {
-    want.push(["T", run.kd.T, o.T], ["t2-scaling", run.kd.t2Scaling, o.t2Scaling]);
+    for (const [k, was, now] of [
+      ["T", run.kd.T, o.T],
+      ["t2-scaling", run.kd.t2Scaling, o.t2Scaling],
+    ] as const) {
+      if (was !== now) diff.push([k, was, now]);
+    }
   }
-  const diff = want.filter(([, was, now]) => was !== now);
   return diff.length === 0
     ? null
     : diff.map(([k, was, now]) => `--${k} was ${was}, now ${now}`).join("; ");
 }
+
+/** The command-line flag of each hyper-parameter. */
+const FLAG: Record<keyof HyperParams, string> = {
+  epochs: "epochs",
+  batchSize: "batch",
+  microBatch: "micro-batch",
+  lr: "lr",
+  lrSchedule: "lr-schedule",
+  seed: "seed",
+  weightDecay: "weight-decay",
+};
 
 /**
  * One training per lambda into <out>/lambda-<x>/, each resumable: a finished

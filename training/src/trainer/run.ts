@@ -15,6 +15,7 @@ import type { ProgressSink } from "./progress";
 import {
   type DataSplit,
   evaluateFloat,
+  type HyperParams,
   type LossFn,
   type LrSchedule,
   type TrainResult,
@@ -131,6 +132,25 @@ function recordedInit(runDir: string): TrainRunJson["init"] {
   return existsSync(p) ? (readJsonFile<TrainRunJson>(p).init ?? null) : null;
 }
 
+/** The trainer's hyper-parameters (run.json `hyper`) of a run with these options. */
+export function hyperParams(
+  o: Pick<
+    RunOptions,
+    "epochs" | "batch" | "microBatch" | "lr" | "lrSchedule" | "seed" | "weightDecay"
+  >,
+): HyperParams {
+  return {
+    epochs: o.epochs,
+    batchSize: o.batch,
+    microBatch: o.microBatch ?? o.batch,
+    lr: o.lr,
+    lrSchedule: o.lrSchedule,
+    seed: o.seed,
+    // recorded only when used, so run.json of plain-Adam runs is unchanged
+    ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
+  };
+}
+
 /** Everything `pnpm train` does: data, teacher logits (cached), training, final test accuracy. */
 export async function runTraining(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -242,16 +262,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     val,
     classes: config.classes,
     normalisation,
-    hyper: {
-      epochs: o.epochs,
-      batchSize: o.batch,
-      microBatch: o.microBatch ?? o.batch,
-      lr: o.lr,
-      lrSchedule: o.lrSchedule,
-      seed: o.seed,
-      // recorded only when used, so run.json of plain-Adam runs is unchanged
-      ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
-    },
+    hyper: hyperParams(o),
     loss,
     augment: augment
       ? (images, count, seed) =>

@@ -230,7 +230,8 @@ export function evaluateFloat(
   };
 }
 
-const HYPER_KEYS_FIXED: (keyof HyperParams)[] = [
+/** The hyper-parameters a resumed run must keep (epochs may change on a constant schedule). */
+export const HYPER_KEYS_FIXED: readonly (keyof HyperParams)[] = [
   "batchSize",
   "microBatch",
   "lr",
@@ -238,6 +239,22 @@ const HYPER_KEYS_FIXED: (keyof HyperParams)[] = [
   "seed",
   "weightDecay",
 ];
+
+/**
+ * The hyper-parameters among `keys` whose recorded value `was` differs from `now`, in
+ * `keys` order. A field absent from an older run.json has its default (weight decay 0).
+ */
+export function changedHyper(
+  was: Partial<HyperParams> | undefined,
+  now: HyperParams,
+  keys: readonly (keyof HyperParams)[],
+): { key: keyof HyperParams; was: unknown; now: unknown }[] {
+  const value = (h: Partial<HyperParams> | undefined, k: keyof HyperParams) =>
+    k === "weightDecay" ? (h?.weightDecay ?? 0) : h?.[k];
+  return keys
+    .filter((k) => value(was, k) !== value(now, k))
+    .map((k) => ({ key: k, was: value(was, k), now: value(now, k) }));
+}
 
 /**
  * Trains `buildModel()` with Adam (AdamW when `hyper.weightDecay` > 0), checkpointing every epoch into `runDir`.
@@ -279,15 +296,9 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   }
   if (latest && existsSync(runJsonPath)) {
     const prev = readJsonFile<RunJson>(runJsonPath);
-    // a field absent from an older run.json has its default (weight decay 0)
-    const fixed = (h: Partial<HyperParams> | undefined, k: keyof HyperParams) =>
-      k === "weightDecay" ? (h?.weightDecay ?? 0) : h?.[k];
-    for (const k of HYPER_KEYS_FIXED) {
-      if (fixed(prev.hyper, k) !== fixed(hyper, k)) {
-        throw new Error(
-          `${runJsonPath}: cannot resume, hyper.${k} was ${fixed(prev.hyper, k)}, now ${fixed(hyper, k)}`,
-        );
-      }
+    const [d] = changedHyper(prev.hyper, hyper, HYPER_KEYS_FIXED);
+    if (d) {
+      throw new Error(`${runJsonPath}: cannot resume, hyper.${d.key} was ${d.was}, now ${d.now}`);
     }
     if (hyper.lrSchedule === "cosine" && prev.hyper.epochs !== hyper.epochs) {
       throw new Error(
