@@ -122,6 +122,12 @@ describe("pickKdPair", () => {
       [["kd10-wd"], "plain10-wd", true],
     ]);
     expect(pickKdPair(runs, "cifarnet2")?.plain.dir).toBe("plain10");
+    // a local KD run of a shipped group's recipe (another seed) stays out of the shipped figure
+    const withSeed = [...runs, run("kd10-seed2-local", true, 10)];
+    expect(pickKdPairs(withSeed, "cifarnet2").map((g) => g.kds.map((r) => r.dir))).toEqual([
+      ["kd10"],
+      ["kd10-wd"],
+    ]);
     // nothing shipped: the local like-for-like groups are drawn
     const local = runs.map((r) => ({ ...r, shipped: false }));
     expect(pickKdPairs(local, "cifarnet2")).toHaveLength(3);

@@ -97,7 +97,12 @@ export function pickKdPairs(runs: readonly RunInfo[], model: string): KdPair[] {
     const alike = kds.filter((kd) => sameStages(kd.stages, plain.stages));
     if (alike.length > 0) pairs.push({ kds: alike, plain, likeForLike: true });
   }
-  const shipped = pairs.filter((p) => p.plain.shipped && p.kds.every((k) => k.shipped));
+  // a shipped group keeps its shipped KD runs only: a local run of the same recipe (another
+  // seed, say) is like for like too, but not part of the shipped figure
+  const shipped = pairs.flatMap((p) => {
+    const kdsShipped = p.kds.filter((k) => k.shipped);
+    return p.plain.shipped && kdsShipped.length > 0 ? [{ ...p, kds: kdsShipped }] : [];
+  });
   if (shipped.length > 0) return shipped;
   if (pairs.length > 0) return pairs;
   const kd = kds[0];
