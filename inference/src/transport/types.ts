@@ -11,11 +11,7 @@
  *
  * Rounds. A round is one wave of messages a party must wait for. It is counted
  * by causal depth (a Lamport clock over messages), which makes the count
- * independent of how fast a party does its local work, but not of how two
- * sub-protocols that one party runs concurrently interleave: they share the
- * clock, so a receive in one branch that completes before a send in the other
- * raises that send's stamp, and the count can differ by one between runs
- * (measured: MnistNet3 32 or 33 online rounds at batch 1 on loopback):
+ * independent of how fast a party does its local work:
  * - each party keeps a clock `c` (starts at 0);
  * - every message is stamped with `c + 1` of its sender at send time;
  * - on receiving a message stamped `t`, the receiver sets `c = max(c, t)`.
@@ -26,6 +22,19 @@
  * through a helper (A -> H, then H -> B) is 2 rounds at B. The stamp travels
  * with the message (the WebSocket framing carries it as a u32 in the frame
  * header; header bytes are not counted as payload bytes).
+ *
+ * Two rules keep the count independent of arrival timing too:
+ * 1. A transport hands a message to the caller, and raises its clock, in a
+ *    promise continuation, never synchronously inside `receive`, even when the
+ *    message is already there, so a send the caller makes before awaiting the
+ *    receive keeps its stamp. (The WebSocket transport once delivered queued
+ *    messages synchronously, and MnistNet3 counted 32 or 33 online rounds per
+ *    image depending on arrival order; transport/ws.test.ts pins the rule on
+ *    both transports.)
+ * 2. Sub-protocols that one party runs concurrently share its clock, so a
+ *    branch makes its sends before its first await (all of protocols/ does): a
+ *    send after an await could follow the other branch's receive or not,
+ *    depending on timing.
  *
  * Phases. Statistics are kept per {@link Phase}: "setup" (seed exchange,
  * weight sharing: model-dependent but input-independent) and "online"

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { openInProcessParties } from "../runtime/inprocess";
 import { generateKeys, type KeyFiles } from "../runtime/keys";
-import type { PartyId } from "./types";
+import { createMemoryTransports } from "./memory";
+import type { PartyId, Transport } from "./types";
 import { decodeFrame, encodeData } from "./ws-frame";
 
 let dir: string;
@@ -87,6 +88,51 @@ describe("WsTransport over mutual TLS on 127.0.0.1", () => {
       expect(ts[2].stats().online.links[0].bytesReceived).toBe(64 + 5);
       expect(ts[1].stats().online.bytesReceived).toBe(66 + 5);
       expect(ts[1].stats().online.messagesReceived).toBe(6);
+    } finally {
+      await ps.close();
+    }
+  });
+
+  it("a send made before awaiting a receive does not take its stamp from it, even when the message is already here", async () => {
+    // P2 -> P0, then P0 -> P1 (stamp 2). P1 starts receiving that message and,
+    // before awaiting it, sends to P2: the send depends on nothing P1 has
+    // received, so it is stamped 1 and P2 ends at clock 1, on both
+    // transports, whether or not the message had arrived when P1 asked for it.
+    // (The WebSocket transport used to hand over an already-queued message
+    // synchronously, which stamped the send 3: round counts then depended on
+    // arrival timing.)
+    const scenario = async (
+      ts: readonly Transport[],
+      pending: () => number,
+    ): Promise<[number, number, number]> => {
+      await Promise.all([
+        (async () => {
+          ts[2].send(0, new Uint8Array([1]));
+          expect(Array.from(await ts[2].receive(1))).toEqual([3]);
+        })(),
+        (async () => {
+          await ts[0].receive(2);
+          ts[0].send(1, new Uint8Array([2]));
+        })(),
+        (async () => {
+          const deadline = Date.now() + 5000;
+          while (pending() === 0) {
+            if (Date.now() > deadline) throw new Error("P0's message never reached P1");
+            await new Promise((r) => setTimeout(r, 2));
+          }
+          const p = ts[1].receive(0);
+          ts[1].send(2, new Uint8Array([3]));
+          expect(Array.from(await p)).toEqual([2]);
+        })(),
+      ]);
+      return [ts[0].stats().clock, ts[1].stats().clock, ts[2].stats().clock];
+    };
+    const mem = createMemoryTransports();
+    expect(await scenario(mem, () => mem[1].pendingMessages())).toEqual([1, 2, 1]);
+    const ps = await openInProcessParties(keys);
+    try {
+      const ts = ps.transports;
+      expect(await scenario(ts, () => ts[1].pendingMessages())).toEqual([1, 2, 1]);
     } finally {
       await ps.close();
     }

@@ -158,6 +158,13 @@ export class WsTransport implements Transport {
     return this.recorder.snapshot();
   }
 
+  /** Messages received but not yet read (a test can wait for one to be here). */
+  pendingMessages(): number {
+    let k = 0;
+    for (const l of this.links.values()) k += l.inbox.length;
+    return k;
+  }
+
   /** The error that stopped the run, if any. */
   get failed(): PartyLinkError | null {
     return this.failure;
@@ -205,7 +212,10 @@ export class WsTransport implements Transport {
     if (this.failure) return Promise.reject(this.failure);
     const link = this.link(peer);
     const m = link.inbox.shift();
-    if (m) return Promise.resolve(this.deliver(peer, m));
+    // Deliver in a microtask even when the message is already here, as when it
+    // arrives later: a send the caller makes before awaiting this receive must
+    // not take its stamp from it (see "Rounds" in types.ts).
+    if (m) return Promise.resolve(m).then((msg) => this.deliver(peer, msg));
     if (link.byeReceived) {
       return Promise.reject(
         new PartyLinkError(
