@@ -15,6 +15,7 @@ import {
   seededRandom,
 } from "@cbnn/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSecureLocal } from "../testing/harness";
 import { loadPartiesConfig } from "./config";
 import { generateKeys, type KeyFiles } from "./keys";
 import { freePorts, LocalEvalError, runLocalEval, writeLocalConfig } from "./local";
@@ -142,6 +143,11 @@ describe("runParty: three parties over mutual-TLS WebSockets (one process)", () 
       const modelBytes = (r: typeof one.report) => r.parties.map((p) => p.modelSetup!.bytesSent);
       expect(modelBytes(one.report)).toEqual([0, 4 * params, 0]);
       expect(modelBytes(r0.report)).toEqual(modelBytes(one.report));
+      // the WebSocket transport counts the online rounds the memory transport counts
+      const mem = await runSecureLocal(model, weights, images, count, { msb });
+      expect(one.report.parties.map((p) => p.online.rounds)).toEqual(
+        mem.map((m) => m.online.rounds),
+      );
       // the rest of setup (hello, seeds) is the same too, but for the data owner's plan,
       // which lists the batch sizes ("[5]" vs "[2,2,1]", sent to P1 and P2);
       // the offline material is made per batch, in proportion to the images
