@@ -130,6 +130,57 @@ describe("runSecureInference", () => {
     ).rejects.toThrow(/unknown truncation "bogus"/);
   });
 
+  it("round counts, bytes and logits do not depend on when messages arrive", async () => {
+    // Random per-message delays (0-3 ms, order per link kept) change which
+    // messages are already there when a party asks for them; a protocol whose
+    // concurrent branches send after an await would count a different number
+    // of rounds under some of them (transport/types.ts, "Rounds").
+    const r = seededRandom(31);
+    const dense = exportModel(randomDenseSignNet(32), {
+      source: { checkpoint: "test" },
+      presignBits: 16,
+    });
+    const conv = exportModel(randomConvSignNet(33), {
+      source: { checkpoint: "test" },
+      calibration: { images: randomImages(r, 8, [10, 10, 3]), count: 8 },
+    });
+    const reluNet = randomReluNet(34);
+    const relu = exportModel(reluNet, {
+      source: { checkpoint: "test" },
+      calibration: { images: randomImages(r, 16, reluNet.input.shape), count: 16 },
+    });
+    const cases = [
+      { m: dense, opts: { msb: "secure" as const } },
+      { m: dense, opts: { msb: "cbnn" as const } },
+      { m: dense, opts: { msb: "cbnn" as const, cbnnOpen: "all" as const } },
+      { m: conv, opts: {} },
+      { m: conv, opts: { maxpool: "sum-sign" as const } },
+      { m: relu, opts: {} },
+      { m: relu, opts: { truncation: "exact" as const } },
+    ];
+    // fast truncation's 1-LSB errors depend on the random shares, so its logits
+    // differ from run to run anyway; every other case is exact
+    const summary = (res: Awaited<ReturnType<typeof runSecureLocal>>, exact: boolean) => ({
+      logits: exact ? Array.from(res[0].logits!) : null,
+      rounds: res.map((x) => [x.setup.rounds, x.online.rounds]),
+      bytes: res.map((x) => [x.setup.bytesSent, x.online.bytesSent]),
+    });
+    for (const { m, opts } of cases) {
+      const count = 2;
+      const images = randomImages(r, count, m.model.input.shape);
+      const exact = m !== relu || "truncation" in opts;
+      const base = summary(await runSecureLocal(m.model, m.weights, images, count, opts), exact);
+      expect(base.rounds[0][1]).toBeGreaterThan(0);
+      for (const seed of [1, 2, 3]) {
+        const jitter = seededRandom(seed);
+        const delayed = await runSecureLocal(m.model, m.weights, images, count, opts, {
+          delayMs: () => 3 * jitter(),
+        });
+        expect(summary(delayed, exact), JSON.stringify(opts)).toEqual(base);
+      }
+    }
+  }, 60_000);
+
   it("MnistNet1 batch 1: online bytes per party equal the protocols' stated costs", async () => {
     const { model: raw, weights } = mnistNet1Random();
     const model = withOutBounds(raw, weights);

@@ -9,15 +9,19 @@ import { PrfRandomness } from "../randomness/prf";
 import { randomKey } from "../ring/prg";
 import type { AShare } from "../sharing/arith";
 import type { BShare } from "../sharing/bool";
-import { createMemoryTransports, type MemoryTransport } from "../transport/memory";
+import {
+  createMemoryTransports,
+  type MemoryTransport,
+  type MemoryTransportOptions,
+} from "../transport/memory";
 import { type PartyId, type PhaseStats, statsDelta } from "../transport/types";
 
 /** Three party contexts over in-memory transports with fresh pairwise seeds, in the online phase. */
-export function makeParties(): {
+export function makeParties(transportOpts: MemoryTransportOptions = {}): {
   ctxs: [PartyContext, PartyContext, PartyContext];
   transports: MemoryTransport[];
 } {
-  const transports = createMemoryTransports();
+  const transports = createMemoryTransports(transportOpts);
   const keys = [randomKey(), randomKey(), randomKey()]; // k_i shared by P_i and P_{i+1}
   const ctxs = transports.map((t, i) => {
     t.setPhase("online");
@@ -117,8 +121,9 @@ export async function runSecureLocal(
   images: Uint8Array,
   count: number,
   opts: SecureInferenceOptions = {},
+  transportOpts: MemoryTransportOptions = {},
 ): Promise<SecureInferenceResult[]> {
-  const { ctxs } = makeParties();
+  const { ctxs } = makeParties(transportOpts);
   return Promise.all(
     ctxs.map((c) =>
       runSecureInference(

@@ -43,6 +43,26 @@ describe("MemoryTransport", () => {
     expect(ts[0].stats().online.rounds).toBe(1);
   });
 
+  it("with delayMs: keeps each link's order and still counts rounds by causal depth", async () => {
+    let k = 0;
+    const ts = createMemoryTransports({ delayMs: () => [3, 0, 1.5, 0.2][k++ % 4] });
+    for (const t of ts) t.setPhase("online");
+    const n = 40;
+    await Promise.all([
+      (async () => {
+        for (let i = 0; i < n; i++) ts[0].send(2, new Uint8Array([i]));
+      })(),
+      (async () => {
+        for (let i = 0; i < n; i++) ts[2].send(1, await ts[2].receive(0));
+      })(),
+      (async () => {
+        for (let i = 0; i < n; i++) expect(Array.from(await ts[1].receive(2))).toEqual([i]);
+      })(),
+    ]);
+    expect(ts[1].stats().online.rounds).toBe(2);
+    expect(ts.reduce((a, t) => a + t.pendingMessages(), 0)).toBe(0);
+  });
+
   it("rejects pending receives on close", async () => {
     const [t0] = createMemoryTransports();
     const p = t0.receive(1);

@@ -37,9 +37,22 @@ class Channel {
     for (const w of this.waiters.splice(0)) w.reject(err);
   }
 
+  get closed(): boolean {
+    return this.closedWith !== null;
+  }
+
   get pending(): number {
     return this.queue.length;
   }
+}
+
+export interface MemoryTransportOptions {
+  /**
+   * Delay in ms before each message reaches its receiver (drawn per message;
+   * order per link is kept). Tests use it to check that nothing, round counts
+   * included, depends on when messages arrive. Default: none (delivered at once).
+   */
+  delayMs?: () => number;
 }
 
 /**
@@ -50,12 +63,15 @@ class Channel {
 export class MemoryTransport implements Transport {
   private readonly recorder = new StatsRecorder();
   private closed = false;
+  /** Per peer: messages on their way under `delayMs`, in send order. */
+  private readonly delayed: { due: number; m: StampedMessage }[][] = [[], [], []];
 
   constructor(
     readonly party: PartyId,
     /** inbox[from] = channel carrying messages from `from` to this party. */
     private readonly inbox: Channel[],
     private readonly peers: () => MemoryTransport[],
+    private readonly delayMs?: () => number,
   ) {}
 
   get phase(): Phase {
@@ -70,7 +86,32 @@ export class MemoryTransport implements Transport {
     if (peer === this.party) throw new Error(`party ${this.party}: cannot send to itself`);
     if (this.closed) throw new Error(`party ${this.party}: transport closed`);
     const stamp = this.recorder.onSend(peer, data.byteLength);
-    this.peers()[peer].inbox[this.party].push({ data: data.slice(), stamp });
+    const channel = this.peers()[peer].inbox[this.party];
+    const m = { data: data.slice(), stamp };
+    if (!this.delayMs) {
+      channel.push(m);
+      return;
+    }
+    // one queue and one timer per link: dues never decrease, so order is kept
+    const queue = this.delayed[peer];
+    const last = queue.length > 0 ? queue[queue.length - 1].due : 0;
+    queue.push({ due: Math.max(last, performance.now() + Math.max(0, this.delayMs())), m });
+    if (queue.length === 1) this.armDelayed(peer, channel);
+  }
+
+  private armDelayed(peer: PartyId, channel: Channel): void {
+    const queue = this.delayed[peer];
+    if (queue.length === 0) return;
+    setTimeout(
+      () => {
+        while (queue.length > 0 && queue[0].due <= performance.now()) {
+          const { m } = queue.shift()!;
+          if (!channel.closed) channel.push(m);
+        }
+        this.armDelayed(peer, channel);
+      },
+      Math.max(0, queue[0].due - performance.now()),
+    );
   }
 
   async receive(peer: PartyId): Promise<Uint8Array> {
@@ -98,12 +139,19 @@ export class MemoryTransport implements Transport {
 }
 
 /** Three connected in-memory transports, index = party id. */
-export function createMemoryTransports(): [MemoryTransport, MemoryTransport, MemoryTransport] {
+export function createMemoryTransports(
+  opts: MemoryTransportOptions = {},
+): [MemoryTransport, MemoryTransport, MemoryTransport] {
   const all: MemoryTransport[] = [];
   const peers = () => all;
   for (let p = 0; p < 3; p++) {
     all.push(
-      new MemoryTransport(p as PartyId, [new Channel(), new Channel(), new Channel()], peers),
+      new MemoryTransport(
+        p as PartyId,
+        [new Channel(), new Channel(), new Channel()],
+        peers,
+        opts.delayMs,
+      ),
     );
   }
   return all as [MemoryTransport, MemoryTransport, MemoryTransport];

@@ -34,7 +34,9 @@
  * 2. Sub-protocols that one party runs concurrently share its clock, so a
  *    branch makes its sends before its first await (all of protocols/ does): a
  *    send after an await could follow the other branch's receive or not,
- *    depending on timing.
+ *    depending on timing. layers/runner.test.ts runs whole models with random
+ *    per-message delays (`createMemoryTransports({ delayMs })`) and asserts
+ *    that every party's rounds and bytes stay the same.
  *
  * Phases. Statistics are kept per {@link Phase}: "setup" (seed exchange,
  * weight sharing: model-dependent but input-independent) and "online"
