@@ -102,8 +102,7 @@ describe("WsTransport over mutual TLS on 127.0.0.1", () => {
     // synchronously, which stamped the send 3: round counts then depended on
     // arrival timing.)
     const scenario = async (
-      ts: readonly Transport[],
-      pending: () => number,
+      ts: readonly (Transport & { pendingMessages(): number })[],
     ): Promise<[number, number, number]> => {
       await Promise.all([
         (async () => {
@@ -116,7 +115,7 @@ describe("WsTransport over mutual TLS on 127.0.0.1", () => {
         })(),
         (async () => {
           const deadline = Date.now() + 5000;
-          while (pending() === 0) {
+          while (ts[1].pendingMessages() === 0) {
             if (Date.now() > deadline) throw new Error("P0's message never reached P1");
             await new Promise((r) => setTimeout(r, 2));
           }
@@ -127,12 +126,10 @@ describe("WsTransport over mutual TLS on 127.0.0.1", () => {
       ]);
       return [ts[0].stats().clock, ts[1].stats().clock, ts[2].stats().clock];
     };
-    const mem = createMemoryTransports();
-    expect(await scenario(mem, () => mem[1].pendingMessages())).toEqual([1, 2, 1]);
+    expect(await scenario(createMemoryTransports())).toEqual([1, 2, 1]);
     const ps = await openInProcessParties(keys);
     try {
-      const ts = ps.transports;
-      expect(await scenario(ts, () => ts[1].pendingMessages())).toEqual([1, 2, 1]);
+      expect(await scenario(ps.transports)).toEqual([1, 2, 1]);
     } finally {
       await ps.close();
     }
