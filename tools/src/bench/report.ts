@@ -702,6 +702,23 @@ function training(t: TrainingResults, src: ResultsFile): string {
       ],
       rows,
     ),
+    ...(t.parallel?.length
+      ? [
+          "",
+          "Data parallelism (`pnpm train --workers 2`): wall time of the gradients of one batch on this thread vs split over two worker threads (one wasm instance each; weights out, shards in, gradients back and averaged), alternated step by step in the same run, median. The ratio needs two idle cores: under other load it falls toward or below 1.",
+          "",
+          table(
+            ["Model", "Batch", "One thread (ms)", "2 workers (ms)", "Ratio"],
+            t.parallel.map((p) => [
+              p.label,
+              String(p.batch),
+              f(p.singleMs, 0),
+              f(p.parallelMs, 0),
+              `${p.speedup.toFixed(2)}x`,
+            ]),
+          ),
+        ]
+      : []),
   ].join("\n");
 }
 

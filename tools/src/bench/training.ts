@@ -3,7 +3,9 @@
  * CifarNet2 separable) with the KD loss (eq. 5) and of the VGG16 teacher at
  * two widths: ms per step (forward, gradients, Adam) over a few steps on the
  * chosen tfjs backend, and the epoch time that implies (55,000 MNIST or
- * 45,000 CIFAR-10 training images, as the trainer splits them).
+ * 45,000 CIFAR-10 training images, as the trainer splits them). Then
+ * `pnpm train --workers 2`'s data parallelism: the gradients of one batch on
+ * this thread vs over two worker threads, alternated in the same run.
  */
 import {
   Adam,
@@ -12,7 +14,9 @@ import {
   initBackend,
   kdLoss,
   loadModelConfig,
+  type ParallelTiming,
   type Tf,
+  timeDataParallel,
 } from "@cbnn/training";
 import { writeResults } from "./results";
 import { fmt, type TimingStats, timeIt } from "./stats";
@@ -39,6 +43,8 @@ export interface TrainingResults {
   durationS: number;
   backend: string;
   cases: TrainingCase[];
+  /** Gradients of one batch: this thread vs DataParallel (absent in older results). */
+  parallel?: ParallelTiming[];
 }
 
 const EPOCH_IMAGES: Record<string, number> = { mnist: 55_000, cifar10: 45_000 };
@@ -110,15 +116,29 @@ export async function runTrainingBench(opts: SuiteOptions): Promise<TrainingResu
     );
     cases.push(r);
   }
+  const parallel: ParallelTiming[] = [];
+  const parallelPlan: [string, number][] = [
+    ["cifarnet2", 1],
+    ["vgg16", 0.25],
+    ["resnet18", 0.25],
+  ];
+  for (const [model, width] of parallelPlan) {
+    const batch = q ? 16 : 128;
+    const p = await timeDataParallel({ model, width }, batch, q ? 1 : 4, 2);
+    console.log(
+      `  ${p.label} batch ${batch} gradients: one thread ${p.singleMs.toFixed(0)} ms, 2 workers ${p.parallelMs.toFixed(0)} ms, ratio ${p.speedup.toFixed(2)}x`,
+    );
+    parallel.push(p);
+  }
   const durationS = (performance.now() - t0) / 1000;
-  const results: TrainingResults = { quick: q, durationS, backend, cases };
+  const results: TrainingResults = { quick: q, durationS, backend, cases, parallel };
   console.log(`wrote ${writeResults("training", results)} (${durationS.toFixed(0)} s)`);
   return results;
 }
 
 export const trainingSuite: Suite = {
   describe:
-    "ms per training step (KD students MnistNet3, CifarNet2; VGG16 teacher at widths 0.25 and 1) and the epoch time implied",
+    "ms per training step (KD students MnistNet3, CifarNet2; VGG16 teacher at widths 0.25 and 1) and the epoch time implied; one thread vs 2 gradient workers",
   run: async (opts) => {
     await runTrainingBench(opts);
   },

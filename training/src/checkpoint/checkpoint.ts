@@ -50,6 +50,8 @@ export interface HistoryEntry {
   lr: number;
   seconds: number;
   imagesPerSecond: number;
+  /** Gradient worker threads of the epoch (`--workers`); absent = 1, this thread. */
+  workers?: number;
 }
 
 export interface TrainState {

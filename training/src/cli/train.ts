@@ -74,6 +74,12 @@ const program = new Command()
     "auto",
   )
   .option(
+    "--workers <n>",
+    "gradient worker threads, one wasm instance each (data parallelism; 2 on an idle 2-core machine). Default 1: this thread",
+    parseNumber("--workers", { min: 1, integer: true }),
+    1,
+  )
+  .option(
     "--limit <n>",
     "use only the first n training images (quick runs)",
     parseNumber("--limit", { min: 2, integer: true }),
@@ -110,6 +116,7 @@ interface TrainCli {
   resume: boolean;
   init?: string;
   backend: (typeof BACKEND_CHOICES)[number];
+  workers: number;
   limit?: number;
   val?: number;
   augment?: boolean;
@@ -146,6 +153,7 @@ runMain(async () => {
     resume: o.resume,
     init: o.init ?? null,
     backend: o.backend,
+    workers: o.workers,
     limit: o.limit,
     valCount: o.val,
     augment: o.augment,

@@ -21,6 +21,7 @@ import {
   type TrainResult,
   train,
 } from "./trainer";
+import { TRAINER_WORKER_MODULE } from "./worker-entry";
 
 /** Repository root (this file is training/src/trainer/run.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -58,6 +59,11 @@ export interface RunOptions {
    */
   init?: string | null;
   backend: BackendChoice;
+  /**
+   * Gradient worker threads (data parallelism, one wasm or cpu instance each); default 1,
+   * this thread. Not with tfjs-node, which is multi-threaded already.
+   */
+  workers?: number;
   limit?: number;
   valCount?: number;
   /** Default: on for CIFAR-10, off for MNIST. */
@@ -159,7 +165,15 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     throw new Error(`--lambda must be in [0, 1], got ${o.lambda}`);
   if (!(o.T > 0)) throw new Error(`--T must be > 0, got ${o.T}`);
   if (!(o.width > 0)) throw new Error(`--width must be > 0, got ${o.width}`);
+  const workers = o.workers ?? 1;
+  if (!(Number.isInteger(workers) && workers >= 1))
+    throw new Error(`--workers must be a positive integer, got ${o.workers}`);
   const { tf, name: backendName } = await initBackend({ backend: o.backend, log });
+  if (workers > 1 && backendName === "tensorflow") {
+    throw new Error(
+      "--workers runs wasm or cpu instances in worker threads; tfjs-node already uses every core: drop --workers or pass --backend wasm",
+    );
+  }
 
   // Resolved before any data is loaded, so that a wrong --init fails at once.
   const initDir =
@@ -276,6 +290,19 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
           )
       : null,
     teacherLogits,
+    parallel:
+      workers > 1
+        ? {
+            workers,
+            backend: backendName === "cpu" ? "cpu" : "wasm",
+            model: {
+              module: TRAINER_WORKER_MODULE,
+              exportName: "buildZooModel",
+              args: [config, { seed: o.seed, width: o.width }],
+            },
+            loss: { module: TRAINER_WORKER_MODULE, exportName: "packedKdLoss", args: [kd] },
+          }
+        : null,
     runInfo,
     resume: o.resume,
     initWeightsDir: initDir,

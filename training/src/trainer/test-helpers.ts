@@ -65,3 +65,33 @@ export const crossEntropy: LossFn = (labels, logits) =>
   tf.tidy(
     () => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1]), logits) as tf.Scalar,
   );
+
+/**
+ * tinyModel without batch norm and dropout: its gradient over a batch is the mean of the
+ * per-example gradients, so data-parallel training must reproduce one-thread training.
+ * Test helper.
+ */
+export function tinyPlainModel(seed: number): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [8, 8, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
+  m.add(tf.layers.flatten());
+  m.add(
+    tf.layers.dense({
+      units: 4,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
+  return m;
+}
+
+/** Module URL of this file, for DataParallel's ModelSpec in tests. */
+export const TEST_HELPERS_MODULE: string = new URL("./test-helpers.ts", import.meta.url).href;

@@ -4,8 +4,21 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LATEST_JSON, readLatest } from "../checkpoint/checkpoint";
-import { crossEntropy, syntheticSplit, tinyModel } from "./test-helpers";
-import { decayMask, type HyperParams, type TrainerOptions, train } from "./trainer";
+import {
+  crossEntropy,
+  syntheticSplit,
+  TEST_HELPERS_MODULE,
+  tinyModel,
+  tinyPlainModel,
+} from "./test-helpers";
+import {
+  decayMask,
+  type HyperParams,
+  type ParallelOptions,
+  type TrainerOptions,
+  train,
+} from "./trainer";
+import { TRAINER_WORKER_MODULE } from "./worker-entry";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -161,4 +174,58 @@ describe("train", () => {
     const r = await train({ ...options(dir, { weightDecay: 0 }), resume: true });
     expect(r.history).toHaveLength(3);
   });
+});
+
+describe("train with --workers (DataParallel)", () => {
+  const parallel = (exportName: string): ParallelOptions => ({
+    workers: 2,
+    backend: "cpu",
+    model: { module: TEST_HELPERS_MODULE, exportName, args: [7] },
+    loss: { module: TRAINER_WORKER_MODULE, exportName: "packedKdLoss", args: [null] },
+  });
+
+  it("matches one-thread training where sharding cannot matter (no BN, no dropout)", async () => {
+    const hyper = { epochs: 1 };
+    const plain = (dir: string) => ({
+      ...options(dir, hyper),
+      buildModel: () => tinyPlainModel(7),
+    });
+    const one = await train(plain(tmp()));
+    const two = await train({ ...plain(tmp()), parallel: parallel("tinyPlainModel") });
+    expect(two.history[0]!.workers).toBe(2);
+    expect(one.history[0]!.workers).toBeUndefined();
+    const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    expect(rel(two.history[0]!.trainLoss, one.history[0]!.trainLoss)).toBeLessThan(1e-4);
+    expect(two.history[0]!.trainAcc).toBe(one.history[0]!.trainAcc);
+    const a = weightsOf(one.model);
+    const b = weightsOf(two.model);
+    for (let i = 0; i < a.length; i++) {
+      const scale = Math.max(...a[i]!.map(Math.abs));
+      const diff = Math.max(...a[i]!.map((v, j) => Math.abs(v - b[i]![j]!)));
+      expect(diff / scale).toBeLessThan(1e-3);
+    }
+  }, 60_000);
+
+  it("learns with BN and dropout, and resumes mid-epoch bit-identically", async () => {
+    const hyper = { epochs: 2, microBatch: 16 };
+    const opts = (dir: string) => ({ ...options(dir, hyper), parallel: parallel("tinyModel") });
+    const full = await train(opts(tmp()));
+    expect(full.history[1]!.valAcc).toBeGreaterThan(0.8);
+    const dir = tmp();
+    const part = await train({ ...opts(dir), stopAfterSteps: 11 });
+    expect(part.stopped).toBe(true);
+    const resumed = await train({ ...opts(dir), resume: true });
+    const a = weightsOf(full.model);
+    const b = weightsOf(resumed.model);
+    for (let i = 0; i < a.length; i++) {
+      expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(a[i]!.buffer))).toBe(true);
+    }
+    expect(resumed.history.map((h) => h.trainLoss)).toEqual(full.history.map((h) => h.trainLoss));
+  }, 120_000);
+
+  it("refuses workers whose model differs from the trainer's", async () => {
+    await expect(
+      train({ ...options(tmp()), parallel: parallel("tinyPlainModel") }),
+    ).rejects.toThrow(/workers' model has other weights/);
+  }, 60_000);
 });

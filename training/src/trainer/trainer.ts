@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { DataParallel, type LossSpec, type ModelSpec } from "../backend/parallel";
 import { writeJsonAtomic } from "../checkpoint/atomic";
 import {
   checkpointName,
@@ -17,6 +18,7 @@ import { loadWeightsInto } from "../checkpoint/model-io";
 import { Adam } from "./adam";
 import { type ProgressSink, StderrProgress, silentProgress } from "./progress";
 import { deriveSeed, mulberry32, permutation } from "./rng";
+import { packTargets } from "./worker-entry";
 
 /** Images as raw uint8 NHWC with integer labels. */
 export interface DataSplit {
@@ -85,6 +87,13 @@ export interface TrainerOptions {
    * run's own checkpoint holds the weights then.
    */
   initWeightsDir?: string | null;
+  /**
+   * Data-parallel gradients over `workers` threads (each its own tfjs instance; BN
+   * normalises each worker's shard with the shard's statistics). The workers build the
+   * model from `model` (the same model `buildModel` builds) and compute `loss` (which must
+   * match `loss` above) on targets packed by packTargets. Absent, or 1 worker: this thread.
+   */
+  parallel?: ParallelOptions | null;
   /** When aborted (e.g. Ctrl-C) the trainer saves a checkpoint at the next step and returns. */
   signal?: AbortSignal;
   /** Test hook: stop (with a checkpoint) after this many epochs of this call. */
@@ -93,6 +102,13 @@ export interface TrainerOptions {
   stopAfterSteps?: number;
   progress?: ProgressSink | false;
   log?: (line: string) => void;
+}
+
+export interface ParallelOptions {
+  workers: number;
+  model: ModelSpec;
+  loss: LossSpec;
+  backend: "wasm" | "cpu";
 }
 
 export interface TrainResult {
@@ -230,6 +246,64 @@ export function evaluateFloat(
   };
 }
 
+/** One optimizer step's gradients through DataParallel, micro-batch by micro-batch. */
+async function parallelStep(
+  dp: DataParallel,
+  model: tf.LayersModel,
+  b: {
+    images: Uint8Array;
+    labels: Int32Array;
+    teacher: Float32Array | null;
+    batch: number;
+    microBatch: number;
+    shape: [number, number, number];
+    normalisation: Normalisation;
+    classes: number;
+    /** Math.random seed of the micro-batch starting at row m0 */
+    seed: (m0: number) => number;
+  },
+): Promise<{ lossSum: number; correct: number; grads: tf.Tensor[] }> {
+  const [h, w, c] = b.shape;
+  const px = h * w * c;
+  let lossSum = 0;
+  let correct = 0;
+  let sums: Float32Array[] | null = null;
+  for (let m0 = 0; m0 < b.batch; m0 += b.microBatch) {
+    const m1 = Math.min(b.batch, m0 + b.microBatch);
+    const n = m1 - m0;
+    const xt = normaliseBatch(b.images.subarray(m0 * px, m1 * px), n, b.shape, b.normalisation);
+    const x = { data: xt.dataSync() as Float32Array, shape: [n, h, w, c] };
+    xt.dispose();
+    const labels = b.labels.subarray(m0, m1);
+    const y = packTargets(
+      labels,
+      b.teacher ? b.teacher.subarray(m0 * b.classes, m1 * b.classes) : null,
+      b.classes,
+    );
+    // all weights, BN moving statistics included: each micro-batch sees the last one's
+    const weights = model.getWeights().map((t) => t.dataSync() as Float32Array);
+    const r = await dp.gradients(weights, x, y, { seed: b.seed(m0) });
+    lossSum += r.loss * n;
+    for (let i = 0; i < n; i++) if (r.predictions[i] === labels[i]) correct++;
+    const share = n / b.batch;
+    if (sums === null) sums = r.grads.map((g) => g.map((v) => v * share));
+    else
+      for (const [i, g] of r.grads.entries())
+        for (let j = 0; j < g.length; j++) sums[i]![j]! += share * g[j]!;
+    model.nonTrainableWeights.forEach((lw, i) => {
+      tf.tidy(() => {
+        lw.write(tf.tensor(r.nonTrainable[i]!, lw.shape as number[]));
+      });
+    });
+  }
+  const vars = model.trainableWeights;
+  return {
+    lossSum,
+    correct,
+    grads: (sums ?? []).map((g, i) => tf.tensor(g, vars[i]!.shape as number[])),
+  };
+}
+
 /** The hyper-parameters a resumed run must keep (epochs may change on a constant schedule). */
 export const HYPER_KEYS_FIXED: readonly (keyof HyperParams)[] = [
   "batchSize",
@@ -335,6 +409,34 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     log(`initial weights from ${opts.initWeightsDir}`);
   }
 
+  const workers = opts.parallel?.workers ?? 1;
+  if (!(Number.isInteger(workers) && workers >= 1)) {
+    adam.dispose();
+    throw new Error(`workers must be a positive integer, got ${workers}`);
+  }
+  let dp: DataParallel | null = null;
+  if (opts.parallel && workers > 1) {
+    try {
+      dp = await DataParallel.create({
+        model: opts.parallel.model,
+        loss: opts.parallel.loss,
+        workers,
+        backend: opts.parallel.backend,
+      });
+    } catch (e) {
+      adam.dispose();
+      throw e;
+    }
+    const want = model.weights.map((lw) => lw.shape.join("x")).join(",");
+    const got = dp.shapes.all.map((sh) => sh.join("x")).join(",");
+    if (want !== got) {
+      adam.dispose();
+      await dp.close();
+      throw new Error(`the workers' model has other weights (${got}) than this one (${want})`);
+    }
+    log(`gradients over ${workers} worker threads (${opts.parallel.backend})`);
+  }
+
   const steps = Math.max(1, Math.floor(trainSet.count / hyper.batchSize));
   const batch = Math.min(hyper.batchSize, trainSet.count);
   let stepsThisCall = 0;
@@ -364,55 +466,71 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
         const lr = lrAt(hyper, epoch, s, steps);
         // Let signal handlers (Ctrl-C) run between steps.
         await new Promise<void>((r) => setImmediate(r));
-        // tfjs draws unseeded randomness (dropout masks) from Math.random: derive it
-        // from (seed, epoch, step) so a resumed run draws the same masks.
-        const mathRandom = Math.random;
-        Math.random = mulberry32(deriveSeed(hyper.seed, epoch, s, 3));
         let lossSum = 0;
         let correct = 0;
         let acc: tf.Tensor[] | null = null;
-        try {
-          for (let m0 = 0; m0 < batch; m0 += hyper.microBatch) {
-            const m1 = Math.min(batch, m0 + hyper.microBatch);
-            const n = m1 - m0;
-            const weight = n / batch;
-            let predicted: Int32Array | null = null;
-            const { value, grads } = tf.tidy(() => {
-              const x = normaliseBatch(
-                images.subarray(m0 * px, m1 * px),
-                n,
-                trainSet.shape,
-                normalisation,
-              );
-              const y = tf.tensor1d(g.labels.subarray(m0, m1), "int32");
-              const t = teacher
-                ? tf.tensor2d(teacher.subarray(m0 * classes, m1 * classes), [n, classes])
-                : null;
-              return tf.variableGrads(() => {
-                const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-                predicted = tf.argMax(logits, 1).dataSync() as Int32Array;
-                return tf.mul(opts.loss(y, logits, t), weight) as tf.Scalar;
-              }, vars);
-            });
-            lossSum += value.dataSync()[0] * batch;
-            value.dispose();
-            const p = predicted as Int32Array | null;
-            if (p) for (let i = 0; i < n; i++) if (p[i] === g.labels[m0 + i]) correct++;
-            const gl = vars.map((v) => {
-              const gr = grads[v.name];
-              if (!gr)
-                throw new Error(`no gradient for ${v.name}: is it used by the model's output?`);
-              return gr;
-            });
-            if (acc === null) acc = gl;
-            else {
-              const prev: tf.Tensor[] = acc;
-              acc = prev.map((a, i) => tf.add(a, gl[i]));
-              for (const t of [...prev, ...gl]) t.dispose();
+        if (dp) {
+          const r = await parallelStep(dp, model, {
+            images,
+            labels: g.labels,
+            teacher,
+            batch,
+            microBatch: hyper.microBatch,
+            shape: trainSet.shape,
+            normalisation,
+            classes,
+            seed: (m0) => deriveSeed(hyper.seed, epoch, s, 3, m0),
+          });
+          ({ lossSum, correct } = r);
+          acc = r.grads;
+        } else {
+          // tfjs draws unseeded randomness (dropout masks) from Math.random: derive it
+          // from (seed, epoch, step) so a resumed run draws the same masks.
+          const mathRandom = Math.random;
+          Math.random = mulberry32(deriveSeed(hyper.seed, epoch, s, 3));
+          try {
+            for (let m0 = 0; m0 < batch; m0 += hyper.microBatch) {
+              const m1 = Math.min(batch, m0 + hyper.microBatch);
+              const n = m1 - m0;
+              const weight = n / batch;
+              let predicted: Int32Array | null = null;
+              const { value, grads } = tf.tidy(() => {
+                const x = normaliseBatch(
+                  images.subarray(m0 * px, m1 * px),
+                  n,
+                  trainSet.shape,
+                  normalisation,
+                );
+                const y = tf.tensor1d(g.labels.subarray(m0, m1), "int32");
+                const t = teacher
+                  ? tf.tensor2d(teacher.subarray(m0 * classes, m1 * classes), [n, classes])
+                  : null;
+                return tf.variableGrads(() => {
+                  const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+                  predicted = tf.argMax(logits, 1).dataSync() as Int32Array;
+                  return tf.mul(opts.loss(y, logits, t), weight) as tf.Scalar;
+                }, vars);
+              });
+              lossSum += value.dataSync()[0] * batch;
+              value.dispose();
+              const p = predicted as Int32Array | null;
+              if (p) for (let i = 0; i < n; i++) if (p[i] === g.labels[m0 + i]) correct++;
+              const gl = vars.map((v) => {
+                const gr = grads[v.name];
+                if (!gr)
+                  throw new Error(`no gradient for ${v.name}: is it used by the model's output?`);
+                return gr;
+              });
+              if (acc === null) acc = gl;
+              else {
+                const prev: tf.Tensor[] = acc;
+                acc = prev.map((a, i) => tf.add(a, gl[i]));
+                for (const t of [...prev, ...gl]) t.dispose();
+              }
             }
+          } finally {
+            Math.random = mathRandom;
           }
-        } finally {
-          Math.random = mathRandom;
         }
         adam.apply(acc ?? [], lr);
         for (const t of acc ?? []) t.dispose();
@@ -462,6 +580,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
         lr: lrAt(hyper, epoch, steps - 1, steps),
         seconds,
         imagesPerSecond: state.partial.seen / seconds,
+        ...(workers > 1 ? { workers } : {}),
       };
       state = {
         ...state,
@@ -493,5 +612,6 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     return { model, history: state.history, best: state.best, stopped: false, runDir };
   } finally {
     adam.dispose();
+    await dp?.close();
   }
 }

@@ -57,13 +57,18 @@ describe("DataParallel over 2 wasm workers", () => {
     // reference: the same two shards (3 + 3 rows) on this thread, then averaged
     const refGrads: Float32Array[][] = [];
     const refStats: Float32Array[][] = [];
+    const refPred: number[] = [];
     let refLoss = 0;
     for (const [start, count] of shards(n, 2)) {
       model.setWeights(weights.map((w, i) => tf.tensor(w, model.weights[i]!.shape as number[])));
       const x = tf.tensor4d(xd.slice(start * 288, (start + count) * 288), [count, 12, 12, 2]);
       const y = tf.tensor2d(yd.slice(start * 5, (start + count) * 5), [count, 5]);
       const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+        () => {
+          const logits = model.apply(x, { training: true }) as tf.Tensor;
+          refPred.push(...tf.argMax(logits, -1).dataSync());
+          return tf.losses.softmaxCrossEntropy(y, logits);
+        },
         model.trainableWeights.map((w) => w.read() as tf.Variable),
       );
       refLoss += (value.dataSync()[0]! * count) / n;
@@ -71,6 +76,7 @@ describe("DataParallel over 2 wasm workers", () => {
       refStats.push(model.nonTrainableWeights.map((w) => Float32Array.from(w.read().dataSync())));
     }
     expect(Math.abs(got.loss - refLoss) / refLoss).toBeLessThan(1e-5);
+    expect(Array.from(got.predictions)).toEqual(refPred);
     expect(got.grads.length).toBe(refGrads[0]!.length);
     for (let i = 0; i < got.grads.length; i++) {
       const want = weightedSum([refGrads[0]![i]!, refGrads[1]![i]!], [0.5, 0.5]);

@@ -12,6 +12,8 @@ export interface DataParallelOptions {
 export interface ParallelStepResult {
   /** mean loss over the whole batch */
   loss: number;
+  /** argmax of the logits for every example of the batch, in batch order */
+  predictions: Int32Array;
   /** gradients of the trainable weights (model.trainableWeights order), batch-averaged */
   grads: Float32Array[];
   /**
@@ -41,6 +43,11 @@ export function shards(n: number, k: number): Array<[number, number]> {
     start += count;
   }
   return out;
+}
+
+/** The Math.random seed of shard `k` of a step seeded with `seed`. */
+export function shardSeed(seed: number, k: number): number {
+  return (seed + Math.imul(k, 0x9e3779b9)) >>> 0;
 }
 
 function rows(a: FloatArray, start: number, count: number): FloatArray {
@@ -141,12 +148,14 @@ export class DataParallel {
 
   /**
    * Gradients of the mean loss over the batch (x, y: first axis = examples) at `weights`
-   * (values of model.weights in order, trainable and not).
+   * (values of model.weights in order, trainable and not). With `seed`, shard k draws its
+   * Math.random (dropout masks) from a generator seeded with shardSeed(seed, k).
    */
   async gradients(
     weights: Float32Array[],
     x: FloatArray,
     y: FloatArray,
+    opts: { seed?: number } = {},
   ): Promise<ParallelStepResult> {
     if (weights.length !== this.shapes.all.length) {
       throw new Error(`weights: expected ${this.shapes.all.length} arrays, got ${weights.length}`);
@@ -164,6 +173,7 @@ export class DataParallel {
             weights,
             x: rows(x, start, count),
             y: rows(y, start, count),
+            ...(opts.seed !== undefined ? { seed: shardSeed(opts.seed, k) } : {}),
           };
           this.workers[k]!.postMessage(msg);
         });
@@ -171,8 +181,11 @@ export class DataParallel {
     );
     const total = x.shape[0]!;
     const share = parts.map(([, count]) => count / total);
+    const predictions = new Int32Array(total);
+    for (const [k, r] of replies.entries()) predictions.set(r.predictions, parts[k]![0]);
     return {
       loss: replies.reduce((s, r, k) => s + share[k]! * r.loss, 0),
+      predictions,
       grads: replies[0]!.grads.map((_, i) =>
         weightedSum(
           replies.map((r) => r.grads[i]!),

@@ -11,12 +11,15 @@ export interface ModelSpec {
 }
 
 /**
- * Optional loss: an export `(yTrue: tf.Tensor, logits: tf.Tensor) => tf.Scalar`.
- * Default: softmax cross-entropy of logits against one-hot / soft labels.
+ * Optional loss: an export `(yTrue: tf.Tensor, logits: tf.Tensor, ...args) => tf.Scalar`
+ * returning the mean over the shard. Default: softmax cross-entropy of logits against
+ * one-hot / soft labels.
  */
 export interface LossSpec {
   module: string;
   exportName: string;
+  /** JSON-serialisable arguments passed after (yTrue, logits) */
+  args?: unknown[];
 }
 
 export interface FloatArray {
@@ -26,7 +29,15 @@ export interface FloatArray {
 
 export type ToWorker =
   | { kind: "init"; model: ModelSpec; loss?: LossSpec; backend: "wasm" | "cpu" }
-  | { kind: "step"; id: number; weights: Float32Array[]; x: FloatArray; y: FloatArray }
+  | {
+      kind: "step";
+      id: number;
+      weights: Float32Array[];
+      x: FloatArray;
+      y: FloatArray;
+      /** seeds Math.random (dropout masks) for this step; absent = left as it is */
+      seed?: number;
+    }
   | { kind: "close" };
 
 export type FromWorker =
@@ -36,6 +47,8 @@ export type FromWorker =
       id: number;
       loss: number;
       grads: Float32Array[];
+      /** argmax of the logits, one per example of the shard */
+      predictions: Int32Array;
       /** model.nonTrainableWeights after the step (BN moving statistics updated on this shard) */
       nonTrainable: Float32Array[];
     }
