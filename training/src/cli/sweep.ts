@@ -56,6 +56,12 @@ const program = new Command()
     "auto",
   )
   .option(
+    "--workers <n>",
+    "gradient worker threads per run (see pnpm train --help); default 1",
+    parseNumber("--workers", { min: 1, integer: true }),
+    1,
+  )
+  .option(
     "--limit <n>",
     "only the first n training images",
     parseNumber("--limit", { min: 2, integer: true }),
@@ -80,6 +86,7 @@ interface SweepCli {
   width: number;
   out?: string;
   backend: (typeof BACKEND_CHOICES)[number];
+  workers: number;
   limit?: number;
   augment?: boolean;
   kdCache?: string;
@@ -105,6 +112,7 @@ runMain(async () => {
     width: o.width,
     out: o.out,
     backend: o.backend,
+    workers: o.workers,
     limit: o.limit,
     augment: o.augment,
     kdCacheDir: o.kdCache,

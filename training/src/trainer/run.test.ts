@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadTrainedModel } from "../checkpoint/load";
 import { computeLogits, teacherLogitsCached } from "./kd-cache";
-import { defaultRunName, type RunOptions, runTraining } from "./run";
+import { defaultRunName, type RunOptions, runTraining, workersWarning } from "./run";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -216,6 +216,38 @@ describe("runTraining on MNIST", () => {
       /--init no-such-run/,
     );
   }, 120_000);
+
+  it("--workers 2 distils with the KD loss in the workers, close to one thread", async () => {
+    const kd = {
+      model: "mnistnet1",
+      teacher: "mnistnet4",
+      limit: 2000,
+      epochs: 1,
+      batch: 64,
+      kdCacheDir: tmp(),
+      testAtEnd: false,
+    };
+    const one = await runTraining(opts({ ...kd, out: tmp() }));
+    const logs: string[] = [];
+    const two = await runTraining(
+      opts({ ...kd, out: tmp(), workers: 2, log: (l) => logs.push(l) }),
+    );
+    expect(logs.some((l) => l.includes("gradients over 2 worker threads"))).toBe(true);
+    expect(two.history[0]!.workers).toBe(2);
+    // Batch norm over 32-row shards instead of 64-row batches moves the loss a little;
+    // a worker loss without the teacher's soft term would be several times smaller.
+    const rel = Math.abs(two.history[0]!.trainLoss - one.history[0]!.trainLoss);
+    expect(rel / one.history[0]!.trainLoss).toBeLessThan(0.05);
+    expect(Math.abs(two.history[0]!.valAcc - one.history[0]!.valAcc)).toBeLessThan(0.05);
+    await expect(runTraining(opts({ ...kd, out: tmp(), workers: 0 }))).rejects.toThrow(/--workers/);
+  }, 120_000);
+
+  it("warns when workers outnumber idle cores", () => {
+    expect(workersWarning(1, 2, 5)).toBeNull();
+    expect(workersWarning(2, 2, 0.3)).toBeNull();
+    expect(workersWarning(2, 2, 1.2)).toMatch(/load average 1.2/);
+    expect(workersWarning(4, 2, 0)).toMatch(/4 on 2 cores/);
+  });
 
   it("names runs from their settings", () => {
     const base = { model: "cifarnet2", width: 1, seed: 1, lambda: 0.1, T: 10, t2Scaling: false };

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { augmentBatch, datasetStats, loadDataset, makeRng } from "@cbnn/datasets";
@@ -157,6 +158,22 @@ export function hyperParams(
   };
 }
 
+/**
+ * A warning when `workers` gradient threads are unlikely to pay: more workers than
+ * cores, or other work already keeping the cores busy (two workers on a shared core
+ * measured slower than one thread). Null when they fit.
+ */
+export function workersWarning(workers: number, cores: number, load1: number): string | null {
+  if (workers <= 1) return null;
+  if (workers > cores) {
+    return `--workers ${workers} on ${cores} cores: the workers will share cores and may be slower than fewer`;
+  }
+  if (load1 > cores - workers + 0.5) {
+    return `--workers ${workers}: load average ${load1.toFixed(1)} on ${cores} cores; with the cores busy, workers can be slower than one thread`;
+  }
+  return null;
+}
+
 /** Everything `pnpm train` does: data, teacher logits (cached), training, final test accuracy. */
 export async function runTraining(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -174,6 +191,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       "--workers runs wasm or cpu instances in worker threads; tfjs-node already uses every core: drop --workers or pass --backend wasm",
     );
   }
+  const warning = workersWarning(workers, availableParallelism(), loadavg()[0] ?? 0);
+  if (warning) log(`warning: ${warning}`);
 
   // Resolved before any data is loaded, so that a wrong --init fails at once.
   const initDir =
