@@ -246,23 +246,95 @@ export function evaluateFloat(
   };
 }
 
-/** One optimizer step's gradients through DataParallel, micro-batch by micro-batch. */
+/** One optimizer step's batch, as a step function receives it. */
+interface StepBatch {
+  /** raw (augmented) pixels of the batch */
+  images: Uint8Array;
+  labels: Int32Array;
+  /** teacher logits [batch, classes] when distilling */
+  teacher: Float32Array | null;
+  batch: number;
+  microBatch: number;
+  shape: [number, number, number];
+  normalisation: Normalisation;
+  classes: number;
+}
+
+/** Summed loss, correct predictions and batch-mean gradients (vars order) of one step. */
+interface StepResult {
+  lossSum: number;
+  correct: number;
+  grads: tf.Tensor[];
+}
+
+/**
+ * One optimizer step's gradients on this thread, micro-batch by micro-batch. tfjs draws
+ * unseeded randomness (dropout masks) from Math.random: it is seeded with `seed`, derived
+ * from (seed, epoch, step), so that a resumed run draws the same masks.
+ */
+function localStep(
+  model: tf.LayersModel,
+  vars: tf.Variable[],
+  loss: LossFn,
+  b: StepBatch & { seed: number },
+): StepResult {
+  const px = b.shape[0] * b.shape[1] * b.shape[2];
+  let lossSum = 0;
+  let correct = 0;
+  let acc: tf.Tensor[] | null = null;
+  const mathRandom = Math.random;
+  Math.random = mulberry32(b.seed);
+  try {
+    for (let m0 = 0; m0 < b.batch; m0 += b.microBatch) {
+      const m1 = Math.min(b.batch, m0 + b.microBatch);
+      const n = m1 - m0;
+      const weight = n / b.batch;
+      let predicted: Int32Array | null = null;
+      const { value, grads } = tf.tidy(() => {
+        const x = normaliseBatch(b.images.subarray(m0 * px, m1 * px), n, b.shape, b.normalisation);
+        const y = tf.tensor1d(b.labels.subarray(m0, m1), "int32");
+        const t = b.teacher
+          ? tf.tensor2d(b.teacher.subarray(m0 * b.classes, m1 * b.classes), [n, b.classes])
+          : null;
+        return tf.variableGrads(() => {
+          const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+          predicted = tf.argMax(logits, 1).dataSync() as Int32Array;
+          return tf.mul(loss(y, logits, t), weight) as tf.Scalar;
+        }, vars);
+      });
+      lossSum += value.dataSync()[0] * b.batch;
+      value.dispose();
+      const p = predicted as Int32Array | null;
+      if (p) for (let i = 0; i < n; i++) if (p[i] === b.labels[m0 + i]) correct++;
+      const gl = vars.map((v) => {
+        const gr = grads[v.name];
+        if (!gr) throw new Error(`no gradient for ${v.name}: is it used by the model's output?`);
+        return gr;
+      });
+      if (acc === null) acc = gl;
+      else {
+        const prev: tf.Tensor[] = acc;
+        acc = prev.map((a, i) => tf.add(a, gl[i]));
+        for (const t of [...prev, ...gl]) t.dispose();
+      }
+    }
+  } finally {
+    Math.random = mathRandom;
+  }
+  return { lossSum, correct, grads: acc ?? [] };
+}
+
+/**
+ * The same through DataParallel: per micro-batch, the current weights (BN moving
+ * statistics included) go out with the normalised images and packed targets; the
+ * workers' averaged gradients are summed with the micro-batch's share, and their BN
+ * statistics written back. `seed(m0)` seeds the dropout of the micro-batch at row m0.
+ */
 async function parallelStep(
   dp: DataParallel,
   model: tf.LayersModel,
-  b: {
-    images: Uint8Array;
-    labels: Int32Array;
-    teacher: Float32Array | null;
-    batch: number;
-    microBatch: number;
-    shape: [number, number, number];
-    normalisation: Normalisation;
-    classes: number;
-    /** Math.random seed of the micro-batch starting at row m0 */
-    seed: (m0: number) => number;
-  },
-): Promise<{ lossSum: number; correct: number; grads: tf.Tensor[] }> {
+  b: StepBatch & { seed: (m0: number) => number },
+): Promise<StepResult> {
   const [h, w, c] = b.shape;
   const px = h * w * c;
   let lossSum = 0;
@@ -343,8 +415,6 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     opts.progress === false ? silentProgress : (opts.progress ?? new StderrProgress());
   if (trainSet.count < 1) throw new Error("training set is empty");
   if (val.count < 1) throw new Error("validation set is empty");
-  const [h, w, c] = trainSet.shape;
-  const px = h * w * c;
   if (opts.teacherLogits && opts.teacherLogits.length !== trainSet.count * classes) {
     throw new Error(
       `teacher logits hold ${opts.teacherLogits.length} values, need ${trainSet.count} x ${classes}`,
@@ -466,74 +536,27 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
         const lr = lrAt(hyper, epoch, s, steps);
         // Let signal handlers (Ctrl-C) run between steps.
         await new Promise<void>((r) => setImmediate(r));
-        let lossSum = 0;
-        let correct = 0;
-        let acc: tf.Tensor[] | null = null;
-        if (dp) {
-          const r = await parallelStep(dp, model, {
-            images,
-            labels: g.labels,
-            teacher,
-            batch,
-            microBatch: hyper.microBatch,
-            shape: trainSet.shape,
-            normalisation,
-            classes,
-            seed: (m0) => deriveSeed(hyper.seed, epoch, s, 3, m0),
-          });
-          ({ lossSum, correct } = r);
-          acc = r.grads;
-        } else {
-          // tfjs draws unseeded randomness (dropout masks) from Math.random: derive it
-          // from (seed, epoch, step) so a resumed run draws the same masks.
-          const mathRandom = Math.random;
-          Math.random = mulberry32(deriveSeed(hyper.seed, epoch, s, 3));
-          try {
-            for (let m0 = 0; m0 < batch; m0 += hyper.microBatch) {
-              const m1 = Math.min(batch, m0 + hyper.microBatch);
-              const n = m1 - m0;
-              const weight = n / batch;
-              let predicted: Int32Array | null = null;
-              const { value, grads } = tf.tidy(() => {
-                const x = normaliseBatch(
-                  images.subarray(m0 * px, m1 * px),
-                  n,
-                  trainSet.shape,
-                  normalisation,
-                );
-                const y = tf.tensor1d(g.labels.subarray(m0, m1), "int32");
-                const t = teacher
-                  ? tf.tensor2d(teacher.subarray(m0 * classes, m1 * classes), [n, classes])
-                  : null;
-                return tf.variableGrads(() => {
-                  const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-                  predicted = tf.argMax(logits, 1).dataSync() as Int32Array;
-                  return tf.mul(opts.loss(y, logits, t), weight) as tf.Scalar;
-                }, vars);
-              });
-              lossSum += value.dataSync()[0] * batch;
-              value.dispose();
-              const p = predicted as Int32Array | null;
-              if (p) for (let i = 0; i < n; i++) if (p[i] === g.labels[m0 + i]) correct++;
-              const gl = vars.map((v) => {
-                const gr = grads[v.name];
-                if (!gr)
-                  throw new Error(`no gradient for ${v.name}: is it used by the model's output?`);
-                return gr;
-              });
-              if (acc === null) acc = gl;
-              else {
-                const prev: tf.Tensor[] = acc;
-                acc = prev.map((a, i) => tf.add(a, gl[i]));
-                for (const t of [...prev, ...gl]) t.dispose();
-              }
-            }
-          } finally {
-            Math.random = mathRandom;
-          }
-        }
-        adam.apply(acc ?? [], lr);
-        for (const t of acc ?? []) t.dispose();
+        const stepBatch: StepBatch = {
+          images,
+          labels: g.labels,
+          teacher,
+          batch,
+          microBatch: hyper.microBatch,
+          shape: trainSet.shape,
+          normalisation,
+          classes,
+        };
+        const { lossSum, correct, grads } = dp
+          ? await parallelStep(dp, model, {
+              ...stepBatch,
+              seed: (m0) => deriveSeed(hyper.seed, epoch, s, 3, m0),
+            })
+          : localStep(model, vars, opts.loss, {
+              ...stepBatch,
+              seed: deriveSeed(hyper.seed, epoch, s, 3),
+            });
+        adam.apply(grads, lr);
+        for (const t of grads) t.dispose();
 
         state.step += 1;
         state.globalStep += 1;
