@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { TrainInit, TrainRunJson } from "@cbnn/training";
 import { describe, expect, it } from "vitest";
 import {
+  backendCell,
   cardedModels,
   exportFlags,
   initStageEpochs,
@@ -217,5 +218,23 @@ describe("teacherLabel", () => {
   it("skips stages trained without KD (lambda 1 runs record no teacher)", () => {
     const plain: R = { teacher: null, kd: null, init: null };
     expect(teacherLabel(stage("/c/mnistnet4/ckpt-e0003", plain))).toBe("mnistnet4");
+  });
+});
+
+describe("backendCell", () => {
+  const h = (workers: (number | undefined)[]) =>
+    workers.map((w, i) => ({
+      epoch: i + 1,
+      valAcc: 0.5,
+      seconds: 1,
+      ...(w ? { workers: w } : {}),
+    }));
+  it("names the epochs that ran on worker threads", () => {
+    expect(backendCell("wasm", h([undefined, undefined]))).toBe("wasm");
+    expect(backendCell("wasm", h([2, 2, 2]))).toBe("wasm, 2 worker threads");
+    expect(backendCell("wasm", h([undefined, 2, 2]))).toBe("wasm; epochs 2-3 on 2 worker threads");
+    expect(backendCell("wasm", h([2, undefined, 3]))).toBe(
+      "wasm; epoch 1 on 2 worker threads, epoch 3 on 3 worker threads",
+    );
   });
 });

@@ -61,6 +61,29 @@ interface HistoryRow {
   epoch: number;
   valAcc: number;
   seconds: number;
+  /** gradient worker threads of the epoch (`--workers`); absent = 1 */
+  workers?: number;
+}
+
+/**
+ * The card's backend cell: the backend, and which epochs ran on gradient worker threads
+ * (`pnpm train --workers`), since that changes the wall time (and batch norm's shards):
+ * "wasm; epochs 10-30 on 2 worker threads".
+ */
+export function backendCell(backend: string, history: HistoryRow[]): string {
+  const spans: { workers: number; from: number; to: number }[] = [];
+  for (const r of history) {
+    const w = r.workers ?? 1;
+    const last = spans[spans.length - 1];
+    if (last && last.workers === w && last.to === r.epoch - 1) last.to = r.epoch;
+    else spans.push({ workers: w, from: r.epoch, to: r.epoch });
+  }
+  const parallel = spans.filter((sp) => sp.workers > 1);
+  if (parallel.length === 0) return backend;
+  if (spans.length === 1) return `${backend}, ${parallel[0]!.workers} worker threads`;
+  const range = (sp: { from: number; to: number }) =>
+    sp.from === sp.to ? `epoch ${sp.from}` : `epochs ${sp.from}-${sp.to}`;
+  return `${backend}; ${parallel.map((sp) => `${range(sp)} on ${sp.workers} worker threads`).join(", ")}`;
 }
 
 function readJson<T>(file: string): T {
@@ -221,7 +244,7 @@ export async function measureCard(name: string, dir = CHECKPOINTS_DIR): Promise<
     initEpochs: run.init?.epochs ?? 0,
     initStages: initStageEpochs(run.init),
     trainSeconds: (run.init?.trainSeconds ?? 0) + history.reduce((s, r) => s + r.seconds, 0),
-    backend: run.backend,
+    backend: backendCell(run.backend, history),
     seed: run.hyper.seed,
     ...acc,
     command: reproduceCommand(run, `runs/${name}`),
