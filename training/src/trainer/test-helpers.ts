@@ -93,5 +93,19 @@ export function tinyPlainModel(seed: number): tf.LayersModel {
   return m;
 }
 
+let lossCalls = 0;
+/**
+ * A worker loss (packed targets, see packTargets) that throws from its (after + 1)th call
+ * on: a gradient worker failing mid-run. Test helper.
+ */
+export function lossFailingAfter(packed: tf.Tensor, logits: tf.Tensor, after: number): tf.Scalar {
+  lossCalls += 1;
+  if (lossCalls > after) throw new Error(`injected failure at call ${lossCalls}`);
+  return tf.tidy(() => {
+    const labels = tf.cast(tf.squeeze(tf.slice(packed, [0, 0], [-1, 1]), [1]), "int32");
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1]!), logits) as tf.Scalar;
+  });
+}
+
 /** Module URL of this file, for DataParallel's ModelSpec in tests. */
 export const TEST_HELPERS_MODULE: string = new URL("./test-helpers.ts", import.meta.url).href;

@@ -223,6 +223,20 @@ describe("train with --workers (DataParallel)", () => {
     expect(resumed.history.map((h) => h.trainLoss)).toEqual(full.history.map((h) => h.trainLoss));
   }, 120_000);
 
+  it("a worker failing mid-run saves a checkpoint first; --resume continues", async () => {
+    const dir = tmp();
+    const failing: ParallelOptions = {
+      ...parallel("tinyModel"),
+      loss: { module: TEST_HELPERS_MODULE, exportName: "lossFailingAfter", args: [3] },
+    };
+    await expect(train({ ...options(dir), parallel: failing })).rejects.toThrow(
+      /injected failure.*saved .* at epoch 1 step 3: continue with --resume/,
+    );
+    expect(readLatest(dir)).toMatchObject({ epoch: 0, step: 3 });
+    const r = await train({ ...options(dir), parallel: parallel("tinyModel"), resume: true });
+    expect(r.history).toHaveLength(3);
+  }, 60_000);
+
   it("refuses workers whose model differs from the trainer's", async () => {
     await expect(
       train({ ...options(tmp()), parallel: parallel("tinyPlainModel") }),

@@ -546,15 +546,28 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
           normalisation,
           classes,
         };
-        const { lossSum, correct, grads } = dp
-          ? await parallelStep(dp, model, {
+        let r: StepResult;
+        if (dp) {
+          try {
+            r = await parallelStep(dp, model, {
               ...stepBatch,
               seed: (m0) => deriveSeed(hyper.seed, epoch, s, 3, m0),
-            })
-          : localStep(model, vars, opts.loss, {
-              ...stepBatch,
-              seed: deriveSeed(hyper.seed, epoch, s, 3),
             });
+          } catch (e) {
+            // A failed worker loses nothing: the step was not applied, so save where we are.
+            const name = await save(false);
+            const why = e instanceof Error ? e.message : String(e);
+            throw new Error(
+              `${why}; saved ${join(runDir, name)} at epoch ${epoch + 1} step ${s}: continue with --resume`,
+            );
+          }
+        } else {
+          r = localStep(model, vars, opts.loss, {
+            ...stepBatch,
+            seed: deriveSeed(hyper.seed, epoch, s, 3),
+          });
+        }
+        const { lossSum, correct, grads } = r;
         adam.apply(grads, lr);
         for (const t of grads) t.dispose();
 
