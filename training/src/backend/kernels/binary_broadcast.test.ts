@@ -17,6 +17,15 @@ describe("squeezeLeadingOnes", () => {
 });
 
 describe("binary ops with [1,1,1,C] operands on wasm match cpu (values and shapes)", () => {
+  it("softmax cross-entropy and its gradient on a batch of 1", async () => {
+    const f = () => {
+      const logits = tf.tensor2d(randomValues(5, 3), [1, 5]);
+      const y = tf.oneHot(tf.tensor1d([2], "int32"), 5);
+      const g = tf.grad((l: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, l))(logits);
+      return [tf.losses.softmaxCrossEntropy(y, logits), g, tf.logSoftmax(logits)];
+    };
+    expect(await wasmVsCpu(f)).toBeLessThan(1e-5);
+  });
   const x = () => tf.tensor4d(randomValues(2 * 3 * 4 * 5, 1), [2, 3, 4, 5]);
   const c = () => tf.tensor4d(randomValues(5, 2, 0.5, 2), [1, 1, 1, 5]);
   const ops: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
@@ -32,6 +41,9 @@ describe("binary ops with [1,1,1,C] operands on wasm match cpu (values and shape
         op(c(), x()),
         op(c(), c().reshape([5])),
         op(c().reshape([1, 5]), x().reshape([24, 5])),
+        // batch 1: both operands all-leading-ones (logSumExp's x - max(x) on [1, C])
+        op(c().reshape([1, 5]), c().reshape([5, 1]).slice([0, 0], [1, 1])),
+        op(c().reshape([1, 1, 1, 5]), c().reshape([1, 1, 1, 5])),
       ];
       expect(await wasmVsCpu(f)).toBeLessThan(1e-6);
       await tf.setBackend("wasm");
@@ -41,6 +53,8 @@ describe("binary ops with [1,1,1,C] operands on wasm match cpu (values and shape
         [2, 3, 4, 5],
         [1, 1, 1, 5],
         [24, 5],
+        [1, 5],
+        [1, 1, 1, 5],
       ]);
     });
 });

@@ -20,8 +20,11 @@ export function makeBinaryConfig(kernelName: string, original: tf.KernelConfig):
     backendName: "wasm",
     kernelFunc: (args: KernelArgs) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const sa = squeezeLeadingOnes(a.shape, b.shape);
+      let sa = squeezeLeadingOnes(a.shape, b.shape);
       const sb = squeezeLeadingOnes(b.shape, a.shape);
+      // Squeeze one operand only: both squeezed ([1, C] - [1, 1], batch 1) would drop the
+      // output's rank ([C] - [1] is [C], not [1, C]).
+      if (sb.length !== b.shape.length) sa = [...a.shape];
       if (sa.length === a.shape.length && sb.length === b.shape.length)
         return original.kernelFunc(args);
       return original.kernelFunc({

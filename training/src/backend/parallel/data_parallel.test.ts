@@ -105,4 +105,20 @@ describe("DataParallel over 2 wasm workers", () => {
       ),
     ).rejects.toThrow(/weights: expected/);
   });
+
+  it("after a worker exits, gradients() fails at once instead of waiting for it", async () => {
+    const one = await DataParallel.create({ model: spec, workers: 1 });
+    const model = smallConvNet([12, 12, 2], 5, 3);
+    const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+    model.dispose();
+    const x = { data: new Float32Array(288), shape: [1, 12, 12, 2] };
+    const y = { data: new Float32Array(5), shape: [1, 5] };
+    await one.gradients(weights, x, y);
+    // a worker thread dying between steps (here: terminated behind DataParallel's back)
+    const workers = (one as unknown as { workers: { terminate(): Promise<number> }[] }).workers;
+    await workers[0]!.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(one.gradients(weights, x, y)).rejects.toThrow(/gradient worker exited/);
+    await one.close();
+  }, 60_000);
 });

@@ -72,6 +72,8 @@ const ENTRY = new URL("./worker.ts", import.meta.url).href;
 export class DataParallel {
   private nextId = 1;
   private closing = false;
+  /** set when a worker errored or exited: later calls fail at once instead of waiting */
+  private failed: Error | null = null;
   private pending = new Map<
     number,
     { resolve: (m: Extract<FromWorker, { kind: "grads" }>) => void; reject: (e: Error) => void }
@@ -99,6 +101,7 @@ export class DataParallel {
   }
 
   private failAll(e: Error) {
+    this.failed ??= e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
   }
@@ -161,6 +164,7 @@ export class DataParallel {
       throw new Error(`weights: expected ${this.shapes.all.length} arrays, got ${weights.length}`);
     }
     if (x.shape[0] !== y.shape[0]) throw new Error("x and y: different numbers of examples");
+    if (this.failed) throw this.failed;
     const parts = shards(x.shape[0]!, this.workers.length);
     const replies = await Promise.all(
       parts.map(([start, count], k) => {
