@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { DataParallel, type LossSpec, type ModelSpec } from "../backend/parallel";
+import { DataParallel, type LossSpec, type ModelSpec, weightedSum } from "../backend/parallel";
 import { writeJsonAtomic } from "../checkpoint/atomic";
 import {
   checkpointName,
@@ -324,6 +324,23 @@ function localStep(
   return { lossSum, correct, grads: acc ?? [] };
 }
 
+/** Starts the gradient workers and checks that they built the trainer's model. */
+async function openWorkers(p: ParallelOptions, model: tf.LayersModel): Promise<DataParallel> {
+  const dp = await DataParallel.create({
+    model: p.model,
+    loss: p.loss,
+    workers: p.workers,
+    backend: p.backend,
+  });
+  const want = model.weights.map((lw) => lw.shape.join("x")).join(",");
+  const got = dp.shapes.all.map((sh) => sh.join("x")).join(",");
+  if (want !== got) {
+    await dp.close();
+    throw new Error(`the workers' model has other weights (${got}) than this one (${want})`);
+  }
+  return dp;
+}
+
 /**
  * The same through DataParallel: per micro-batch, the current weights (BN moving
  * statistics included) go out with the normalised images and packed targets; the
@@ -339,7 +356,8 @@ async function parallelStep(
   const px = h * w * c;
   let lossSum = 0;
   let correct = 0;
-  let sums: Float32Array[] | null = null;
+  const parts: Float32Array[][] = [];
+  const shares: number[] = [];
   for (let m0 = 0; m0 < b.batch; m0 += b.microBatch) {
     const m1 = Math.min(b.batch, m0 + b.microBatch);
     const n = m1 - m0;
@@ -357,11 +375,8 @@ async function parallelStep(
     const r = await dp.gradients(weights, x, y, { seed: b.seed(m0) });
     lossSum += r.loss * n;
     for (let i = 0; i < n; i++) if (r.predictions[i] === labels[i]) correct++;
-    const share = n / b.batch;
-    if (sums === null) sums = r.grads.map((g) => g.map((v) => v * share));
-    else
-      for (const [i, g] of r.grads.entries())
-        for (let j = 0; j < g.length; j++) sums[i]![j]! += share * g[j]!;
+    parts.push(r.grads);
+    shares.push(n / b.batch);
     model.nonTrainableWeights.forEach((lw, i) => {
       tf.tidy(() => {
         lw.write(tf.tensor(r.nonTrainable[i]!, lw.shape as number[]));
@@ -372,7 +387,15 @@ async function parallelStep(
   return {
     lossSum,
     correct,
-    grads: (sums ?? []).map((g, i) => tf.tensor(g, vars[i]!.shape as number[])),
+    grads: vars.map((v, i) =>
+      tf.tensor(
+        weightedSum(
+          parts.map((g) => g[i]!),
+          shares,
+        ),
+        v.shape as number[],
+      ),
+    ),
   };
 }
 
@@ -410,6 +433,9 @@ export function changedHyper(
 export async function train(opts: TrainerOptions): Promise<TrainResult> {
   const { runDir, hyper, train: trainSet, val, classes, normalisation } = opts;
   validateHyper(hyper);
+  const workers = opts.parallel?.workers ?? 1;
+  if (!(Number.isInteger(workers) && workers >= 1))
+    throw new Error(`workers must be a positive integer, got ${workers}`);
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const progress =
     opts.progress === false ? silentProgress : (opts.progress ?? new StderrProgress());
@@ -479,34 +505,6 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     log(`initial weights from ${opts.initWeightsDir}`);
   }
 
-  const workers = opts.parallel?.workers ?? 1;
-  if (!(Number.isInteger(workers) && workers >= 1)) {
-    adam.dispose();
-    throw new Error(`workers must be a positive integer, got ${workers}`);
-  }
-  let dp: DataParallel | null = null;
-  if (opts.parallel && workers > 1) {
-    try {
-      dp = await DataParallel.create({
-        model: opts.parallel.model,
-        loss: opts.parallel.loss,
-        workers,
-        backend: opts.parallel.backend,
-      });
-    } catch (e) {
-      adam.dispose();
-      throw e;
-    }
-    const want = model.weights.map((lw) => lw.shape.join("x")).join(",");
-    const got = dp.shapes.all.map((sh) => sh.join("x")).join(",");
-    if (want !== got) {
-      adam.dispose();
-      await dp.close();
-      throw new Error(`the workers' model has other weights (${got}) than this one (${want})`);
-    }
-    log(`gradients over ${workers} worker threads (${opts.parallel.backend})`);
-  }
-
   const steps = Math.max(1, Math.floor(trainSet.count / hyper.batchSize));
   const batch = Math.min(hyper.batchSize, trainSet.count);
   let stepsThisCall = 0;
@@ -517,7 +515,12 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   const save = async (done: boolean) =>
     saveCheckpoint(runDir, { model, optimizer: adam.getState(), state, done });
 
+  let dp: DataParallel | null = null;
   try {
+    if (opts.parallel && workers > 1) {
+      dp = await openWorkers(opts.parallel, model);
+      log(`gradients over ${workers} worker threads (${opts.parallel.backend})`);
+    }
     while (state.epoch < hyper.epochs) {
       const epoch = state.epoch;
       const perm = permutation(trainSet.count, deriveSeed(hyper.seed, epoch, 1));
