@@ -12,9 +12,9 @@ function positiveInt(flag: string): (v: string) => number {
 }
 
 const program = new Command()
-  .name("bench")
+  .name("pnpm bench")
   .description(
-    "Run benchmark suites: each writes bench/results/<suite>.json, then docs/RESULTS.md is re-rendered from all results present",
+    "Run benchmark suites: each writes bench/results/<suite>.json, then docs/RESULTS.md is re-rendered from all results present. Both are tracked in git: a run (--quick too) replaces the committed numbers; git checkout bench/results docs/RESULTS.md restores them",
   )
   .argument(
     "[suites...]",

@@ -12,7 +12,7 @@
  * Every number printed is measured in this run.
  */
 import { existsSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fetchDataset } from "@cbnn/datasets";
 import { formatReport, runLocalEval } from "@cbnn/inference";
@@ -116,18 +116,28 @@ const program = new Command()
   .description(
     "Fetch MNIST, train a small BNN student briefly, export it, and evaluate it under 3-party secure inference.",
   )
-  .option("--model <name>", "student from configs/models", "mnistnet1")
+  .option("--model <name>", "MNIST student from configs/models (mnistnet1-3)", "mnistnet1")
   .option("--train-images <n>", "training images used", positiveInt("--train-images"), 60000)
   .option("--epochs <n>", "training epochs", positiveInt("--epochs"), 1)
   .option("--images <n>", "test images evaluated securely", positiveInt("--images"), 300)
   .option("--batch <n>", "secure-inference batch size", positiveInt("--batch"), 100)
   .option("--net <net>", "network shaping: none | lan | wan", "none")
-  .option("--out <dir>", "where the run and export go", join(REPO, "runs", "demo"));
+  .option(
+    "--out <dir>",
+    "where the run and export go: its run/ and export/ subfolders are deleted and rewritten each time (refused under checkpoints/)",
+    join(REPO, "runs", "demo"),
+  );
 
 program.action(async (opts: DemoOptions) => {
   if (!["none", "lan", "wan"].includes(opts.net))
     throw new InvalidArgumentError(`--net must be none, lan or wan`);
-  await runDemo({ ...opts, out: resolve(opts.out) });
+  const out = resolve(opts.out);
+  const shipped = join(REPO, "checkpoints");
+  if (out === shipped || out.startsWith(`${shipped}${sep}`) || existsSync(join(out, "card.json")))
+    throw new InvalidArgumentError(
+      `--out ${opts.out}: holds shipped models, whose run/ and export/ the demo would delete; pick another folder`,
+    );
+  await runDemo({ ...opts, out });
 });
 
 program.parseAsync().catch((err: unknown) => {

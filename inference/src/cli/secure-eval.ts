@@ -15,9 +15,12 @@ const program = new Command()
     "Secure evaluation with three local party processes over mutual-TLS WebSockets on loopback (throwaway certificates), or with the hosts and certificates of a parties config.",
   )
   .requiredOption("--export <dir>", "model export directory (model.json + weights.bin)")
-  .option("--dataset <name>", "dataset (mnist, cifar10)", "mnist")
+  .option(
+    "--dataset <name>",
+    "dataset (mnist, cifar10); default: the one the export was trained on (model.json input.dataset)",
+  )
   .option("--split <split>", "dataset split", "test")
-  .option("--limit <n>", "first n images", (v) => Number(v))
+  .option("--limit <n>", "first n images (default: the whole split)", (v) => Number(v))
   .option("--batch <n>", "images per secure-inference call", (v) => Number(v), 100)
   .option("--image <files...>", "classify image files (one prediction each) instead of a dataset")
   .addOption(
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
   program.parse();
   const o = program.opts<{
     export: string;
-    dataset: string;
+    dataset?: string;
     split: string;
     limit?: number;
     batch: number;
@@ -54,7 +57,8 @@ async function main(): Promise<void> {
     json?: string;
     verbose?: boolean;
   }>();
-  if (!isDatasetName(o.dataset)) throw new Error(`--dataset: unknown dataset "${o.dataset}"`);
+  if (o.dataset !== undefined && !isDatasetName(o.dataset))
+    throw new Error(`--dataset: unknown dataset "${o.dataset}"`);
   if (o.split !== "test" && o.split !== "train") throw new Error("--split must be test or train");
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) {
     throw new Error("--limit must be a positive integer");

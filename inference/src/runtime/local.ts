@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isDatasetName, loadDataset, loadImageForModel } from "@cbnn/datasets";
+import { type DatasetName, isDatasetName, loadDataset, loadImageForModel } from "@cbnn/datasets";
 import { loadExport } from "@cbnn/shared";
 import type { MsbChoice } from "../layers/runner";
 import type { NetName } from "../transport/shaping";
@@ -59,7 +59,7 @@ export function writeLocalConfig(
 
 export interface LocalEvalOptions {
   exportDir: string;
-  /** Data owner input: dataset (with limit) or image. */
+  /** Data owner input: dataset (with limit) or image; default: the dataset the export names. */
   dataset?: string;
   split?: "train" | "test";
   limit?: number;
@@ -86,9 +86,10 @@ export interface LocalEvalOptions {
  * Checks what would make a party fail at its start, before any process is
  * started (a party failing before it connects would leave the others dialing
  * until their connect timeout): options, the export, image files (decoded to
- * the model's input shape) or the dataset cache and its image shape.
+ * the model's input shape) or the dataset cache and its image shape. Returns
+ * the dataset the data owner will read (undefined for --image).
  */
-export async function preflightLocalEval(opts: LocalEvalOptions): Promise<void> {
+export async function preflightLocalEval(opts: LocalEvalOptions): Promise<DatasetName | undefined> {
   if (opts.msb !== undefined && opts.msb !== "secure" && opts.msb !== "cbnn")
     throw new Error(`msb: unknown MSB protocol "${opts.msb as string}" (expected secure or cbnn)`);
   if (opts.truncation !== undefined && opts.truncation !== "fast" && opts.truncation !== "exact")
@@ -105,15 +106,35 @@ export async function preflightLocalEval(opts: LocalEvalOptions): Promise<void> 
   if (opts.image) {
     if (opts.image.length === 0) throw new Error("--image needs at least one file");
     for (const f of opts.image) await loadImageForModel(f, { shape });
-    return;
+    return undefined;
   }
-  const name = opts.dataset ?? "mnist";
-  if (!isDatasetName(name)) throw new Error(`--dataset: unknown dataset "${name}"`);
+  const name = datasetForRun(opts.dataset, model.input.dataset, opts.exportDir);
   const ds = await loadDataset(name, opts.split ?? "test", { limit: 1 });
   if (ds.shape.join("x") !== shape.join("x"))
     throw new Error(
       `${opts.exportDir}: model ${model.name} takes ${shape.join("x")} images, dataset ${name} has ${ds.shape.join("x")}`,
     );
+  return name;
+}
+
+/**
+ * The dataset a run classifies: the one given (--dataset), else the one the
+ * export names as its training data (model.json input.dataset); an export made
+ * from random weights ("random") names none, so it needs --dataset.
+ */
+export function datasetForRun(
+  given: string | undefined,
+  exportDataset: string,
+  exportDir: string,
+): DatasetName {
+  if (given !== undefined) {
+    if (!isDatasetName(given)) throw new Error(`--dataset: unknown dataset "${given}"`);
+    return given;
+  }
+  if (isDatasetName(exportDataset)) return exportDataset;
+  throw new Error(
+    `${exportDir}: the export names no known dataset ("${exportDataset}"); give --dataset (mnist or cifar10) or --image`,
+  );
 }
 
 /** Messages a party child sends its parent over the IPC channel. */
@@ -150,7 +171,7 @@ export class LocalEvalError extends Error {
  * party still running `grace` ms after another failed is killed.
  */
 export async function runLocalEval(opts: LocalEvalOptions): Promise<EvalReport> {
-  await preflightLocalEval(opts);
+  const dataset = await preflightLocalEval(opts);
   const tmp = mkdtempSync(join(tmpdir(), "cbnn-secure-eval-"));
   try {
     let configFile: string;
@@ -172,8 +193,8 @@ export async function runLocalEval(opts: LocalEvalOptions): Promise<EvalReport> 
       [...common, "--role", ROLES[2]],
     ];
     if (opts.image) args[0].push("--image", ...opts.image.map((f) => resolve(f)));
-    else {
-      args[0].push("--dataset", opts.dataset ?? "mnist", "--split", opts.split ?? "test");
+    else if (dataset !== undefined) {
+      args[0].push("--dataset", dataset, "--split", opts.split ?? "test");
       if (opts.limit !== undefined) args[0].push("--limit", String(opts.limit));
       if (opts.batch !== undefined) args[0].push("--batch", String(opts.batch));
     }

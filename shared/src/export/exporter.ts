@@ -160,7 +160,7 @@ function quantise(x: number, scale: number, layer: string, what: string, fracBit
 
 /**
  * Turns a float model into a fixed-point export with every fusion of
- * DESIGN.md section 3 (see docs/export-format.md for the rules and proofs):
+ * docs/export-format.md (the rules and proofs are there):
  * normalisation into the first linear layer, BN + Sign into a per-channel
  * threshold (channel negated where gamma' < 0), BN into W, b otherwise,
  * {-1,+1} -> {0,1} bit inputs absorbed by the next linear layer, per-position

@@ -29,7 +29,7 @@ export interface ExactMergedTensors {
 
 /**
  * Rewrites every depthwise2d immediately followed by a pointwise2d into one
- * conv2d computing the same function (DESIGN.md section 3): with depthwise
+ * conv2d computing the same function (docs/export-format.md): with depthwise
  * weights D [kh, kw, C, 1], bias d, and pointwise weights P [C, O], bias q,
  *
  *   W[a, b, c, o] = D[a, b, c] * P[c, o],   bias[o] = sum_c d[c] * P[c, o] + q[o],

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,6 +61,23 @@ describe("loadExport", () => {
     const b = encodeWeights(new Int32Array([1, -2]));
     expect(Array.from(b)).toEqual([1, 0, 0, 0, 254, 255, 255, 255]);
     expect(Array.from(decodeWeights(b))).toEqual([1, -2]);
+  });
+
+  it("a directory without model.json: the error points at its export/ or says it is a checkpoint", async () => {
+    const parent = join(dir, "ckpt-with-export");
+    await saveExport(join(parent, "export"), good.model, good.weights);
+    await expect(loadExport(parent)).rejects.toThrow(
+      `cannot read: ENOENT: no such file or directory, open '${join(parent, "model.json")}'; did you mean ${join(parent, "export")}?`,
+    );
+    const ckpt = join(dir, "ckpt-only");
+    await mkdir(ckpt);
+    await writeFile(join(ckpt, "latest.json"), "{}");
+    await expect(loadExport(ckpt)).rejects.toThrow(
+      `${ckpt} is a training checkpoint, not an export: make one with pnpm export --checkpoint ${ckpt}`,
+    );
+    const empty = join(dir, "empty");
+    await mkdir(empty);
+    await expect(loadExport(empty)).rejects.toThrow(/cannot read: ENOENT[^;]*$/);
   });
 
   it("rejects bad JSON", async () => {

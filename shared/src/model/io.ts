@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkExport } from "./check";
@@ -65,6 +66,17 @@ export function parseExport(
   return { model, weights };
 }
 
+/**
+ * A hint for a directory without model.json: a shipped or trained checkpoint
+ * directory (latest.json) keeps its export in export/, or has none yet.
+ */
+function exportHint(dir: string): string {
+  if (existsSync(join(dir, "export", MODEL_JSON))) return `; did you mean ${join(dir, "export")}?`;
+  if (existsSync(join(dir, "latest.json")))
+    return `; ${dir} is a training checkpoint, not an export: make one with pnpm export --checkpoint ${dir} --out <dir>`;
+  return "";
+}
+
 /** Loads and fully validates an export directory (model.json + blob). */
 export async function loadExport(
   dir: string,
@@ -74,7 +86,7 @@ export async function loadExport(
   try {
     text = await readFile(jsonPath, "utf8");
   } catch (e) {
-    throw new ExportFormatError(jsonPath, `cannot read: ${(e as Error).message}`);
+    throw new ExportFormatError(jsonPath, `cannot read: ${(e as Error).message}${exportHint(dir)}`);
   }
   let json: unknown;
   try {

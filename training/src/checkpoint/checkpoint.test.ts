@@ -189,5 +189,11 @@ describe("checkpoints are atomic", () => {
     expect(resolveCheckpoint(dir, "latest").modelDir).toBe(join(dir, "ckpt-e0004"));
     expect(resolveCheckpoint(join(dir, "ckpt-e0004")).modelDir).toBe(join(dir, "ckpt-e0004"));
     expect(() => resolveCheckpoint(join(dir, "nope"))).toThrow(/not a directory/);
+    const exp = join(dir, "export");
+    mkdirSync(exp);
+    writeFileSync(join(exp, "model.json"), JSON.stringify({ format: "cbnn-export", version: 1 }));
+    expect(() => resolveCheckpoint(exp)).toThrow(
+      /a fixed-point export \(pnpm export's output\), not a training checkpoint: give it as --export/,
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   statSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
+import { EXPORT_FORMAT } from "@cbnn/shared";
 import type * as tf from "@tensorflow/tfjs";
 import {
   type AdamStateData,
@@ -170,6 +171,16 @@ export interface ResolvedCheckpoint {
   runDir: string | null;
 }
 
+/** True when a model.json is pnpm export's format (it names one), not a tfjs model's. */
+function isFixedPointExport(modelJson: string): boolean {
+  try {
+    const j = JSON.parse(readFileSync(modelJson, "utf8")) as { format?: unknown };
+    return j.format === EXPORT_FORMAT;
+  } catch {
+    return false; // unreadable: the tfjs loader reports it
+  }
+}
+
 /**
  * Accepts a run directory (picks the best checkpoint, or the latest with
  * which = "latest") or a checkpoint directory (holding model.json).
@@ -185,6 +196,11 @@ export function resolveCheckpoint(path: string, which: Which = "best"): Resolved
     return { modelDir: join(abs, pick), runDir: abs };
   }
   if (existsSync(join(abs, MODEL_JSON))) {
+    if (isFixedPointExport(join(abs, MODEL_JSON))) {
+      throw new Error(
+        `--checkpoint ${path}: a fixed-point export (pnpm export's output), not a training checkpoint: give it as --export ${path}`,
+      );
+    }
     const parent = resolve(abs, "..");
     return { modelDir: abs, runDir: existsSync(join(parent, RUN_JSON)) ? parent : null };
   }

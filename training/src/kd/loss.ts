@@ -7,7 +7,7 @@
  * student's softmax, p^T = softmax(teacherLogits / T) the teacher's soft labels
  * and q^T = softmax(studentLogits / T) the student's soft predictions (eq. 1).
  * The paper's prose swaps the names p and q in eq. (4); we follow eq. (5) and
- * DESIGN.md: the target distribution (teacher) is H's first argument.
+ * the project's design: the target distribution (teacher) is H's first argument.
  * Both terms are averaged over the batch. `t2Scaling` multiplies the soft term
  * by T^2 (Hinton et al. 2015) so its gradients keep their size as T grows.
  */

@@ -1,6 +1,6 @@
 /**
  * Explicit constant padding of an NHWC tensor. Convolutions reading Sign
- * outputs pad with -1 (the bit 0 of the exported model, see DESIGN.md 3):
+ * outputs pad with -1 (the bit 0 of the exported model, see docs/export-format.md):
  * a ConstantPad2D followed by a "valid" convolution.
  */
 import * as tf from "@tensorflow/tfjs";

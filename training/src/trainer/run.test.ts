@@ -208,6 +208,32 @@ describe("runTraining on MNIST", () => {
       opts({ ...small, epochs: 2, lr: 1e-12, lrSchedule: "constant", out: out2, resume: true }),
     );
     expect(JSON.parse(readFileSync(join(out2, "run.json"), "utf8")).init).toEqual(run2.init);
+    // --resume with --init on a folder holding no checkpoint yet (a run killed in its first
+    // epoch) starts from --init's weights, not from the seeded initialisation, and says so.
+    const logs: string[] = [];
+    const out3 = tmp();
+    const r3 = await runTraining(
+      opts({
+        ...small,
+        init: baseOut,
+        lr: 1e-12,
+        lrSchedule: "constant",
+        out: out3,
+        resume: true,
+        log: (l) => logs.push(l),
+      }),
+    );
+    expect(maxDiff(base.model, r3.model)).toBeLessThan(1e-6);
+    expect(
+      logs.some((l) => l.includes("holds no checkpoint yet; starting a new run from --init")),
+    ).toBe(true);
+    expect(JSON.parse(readFileSync(join(out3, "run.json"), "utf8")).init.weightsSha256).toBe(
+      run.init.weightsSha256,
+    );
+    // Starting again in a folder that holds a run, without --resume, is refused.
+    await expect(runTraining(opts({ ...small, out: out3 }))).rejects.toThrow(
+      /already holds a run \(ckpt-e0001\); pass --resume or choose another --out/,
+    );
     // Another topology is refused with the offending weight named.
     await expect(
       runTraining(opts({ ...small, model: "mnistnet2", init: baseOut, out: tmp() })),

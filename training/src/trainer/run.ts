@@ -1,11 +1,11 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { augmentBatch, datasetStats, loadDataset, makeRng } from "@cbnn/datasets";
 import { type BackendChoice, initBackend } from "../backend";
 import { writeJsonAtomic } from "../checkpoint/atomic";
-import { RUN_JSON, readJsonFile, resolveCheckpoint } from "../checkpoint/checkpoint";
+import { RUN_JSON, readJsonFile, readLatest, resolveCheckpoint } from "../checkpoint/checkpoint";
 import { loadTrainedModel, type TrainedModel, type TrainRunJson } from "../checkpoint/load";
 import { kdLoss } from "../kd";
 import { buildModel } from "../zoo/build";
@@ -91,8 +91,12 @@ export function resolveTeacherDir(teacher: string, flag = "--teacher"): string {
   if (existsSync(teacher)) return resolve(teacher);
   const candidates = [join(DEFAULT_RUNS_DIR, teacher), join(REPO_ROOT, "checkpoints", teacher)];
   for (const c of candidates) if (existsSync(c)) return c;
+  const shipDir = join(REPO_ROOT, "checkpoints");
+  const shipped = existsSync(shipDir)
+    ? readdirSync(shipDir).filter((n) => existsSync(join(shipDir, n, "latest.json")))
+    : [];
   throw new Error(
-    `${flag} ${teacher}: no checkpoint at ${candidates.join(" or ")}; train it first: pnpm train --model ${teacher}`,
+    `${flag} ${teacher}: no checkpoint at ${candidates.join(" or ")}; give a run or checkpoint directory, a run under runs/ (pnpm train ... --out runs/<name>) or a shipped one (${shipped.join(", ") || "none"})`,
   );
 }
 
@@ -194,11 +198,6 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const warning = workersWarning(workers, availableParallelism(), loadavg()[0] ?? 0);
   if (warning) log(`warning: ${warning}`);
 
-  // Resolved before any data is loaded, so that a wrong --init fails at once.
-  const initDir =
-    o.init && !o.resume
-      ? resolveCheckpoint(resolveTeacherDir(o.init, "--init"), "best").modelDir
-      : null;
   let teacher: TrainedModel | null = null;
   let teacherDir: string | null = null;
   if (o.teacher) {
@@ -216,6 +215,39 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     );
   }
   const dataset = config.dataset;
+  const runDir = resolve(
+    o.out ??
+      join(
+        DEFAULT_RUNS_DIR,
+        defaultRunName({
+          model: config.name,
+          width: o.width,
+          seed: o.seed,
+          teacher: o.teacher,
+          lambda: o.lambda,
+          T: o.T,
+          t2Scaling: o.t2Scaling,
+        }),
+      ),
+  );
+  // Checked before any data is loaded (minutes for a CIFAR-10 teacher's logits),
+  // so that a forgotten --resume or a wrong --init fails at once.
+  const existing = readLatest(runDir);
+  if (existing && !o.resume) {
+    throw new Error(
+      `${runDir} already holds a run (${existing.latest}); pass --resume or choose another --out`,
+    );
+  }
+  if (o.resume && !existing) {
+    log(
+      `--resume: ${runDir} holds no checkpoint yet; starting a new run${o.init ? ` from --init ${o.init}` : ""}`,
+    );
+  }
+  // --init seeds a new run only: a resumed one continues from its own checkpoint.
+  const initDir =
+    o.init && !existing
+      ? resolveCheckpoint(resolveTeacherDir(o.init, "--init"), "best").modelDir
+      : null;
   const full = await loadDataset(dataset, "train", o.limit !== undefined ? { limit: o.limit } : {});
   const valCount = o.valCount ?? Math.min(DEFAULT_VAL_COUNT, Math.floor(full.count / 10));
   if (!(valCount >= 1 && valCount < full.count)) {
@@ -243,21 +275,6 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     teacherLogits = r.logits;
   }
 
-  const runDir = resolve(
-    o.out ??
-      join(
-        DEFAULT_RUNS_DIR,
-        defaultRunName({
-          model: config.name,
-          width: o.width,
-          seed: o.seed,
-          teacher: o.teacher,
-          lambda: o.lambda,
-          T: o.T,
-          t2Scaling: o.t2Scaling,
-        }),
-      ),
-  );
   const kd = teacher ? { lambda: o.lambda, T: o.T, t2Scaling: o.t2Scaling } : null;
   const loss: LossFn = (labels, logits, t) =>
     kdLoss(tf, labels, logits, t, kd ?? { lambda: 1, T: 1, t2Scaling: false });
@@ -282,7 +299,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
         : null,
     kd,
     // a resumed run keeps what its first start recorded about --init
-    init: initDir ? describeInit(initDir) : o.resume ? recordedInit(runDir) : null,
+    init: initDir ? describeInit(initDir) : existing ? recordedInit(runDir) : null,
   };
   log(
     `training ${config.name}${o.width !== 1 ? ` (width ${o.width})` : ""} on ${dataset}: ${trainSet.count} train / ${val.count} val` +

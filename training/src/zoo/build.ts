@@ -2,7 +2,7 @@
  * Builds tfjs LayersModels from zoo configs. Students: conv -> BN -> Sign ->
  * (maxpool); a convolution whose input is a Sign output (directly or through a
  * maxpool) pads with -1 through an explicit ConstantPad2D + "valid" conv, so
- * the exported bit form pads with 0 (DESIGN.md 3). Layers reading other values
+ * the exported bit form pads with 0 (docs/export-format.md). Layers reading other values
  * (normalised pixels, ReLU outputs) pad with 0.
  *
  * Layer names are deterministic (`b<i>_<part>`) so checkpoints and the float
