@@ -119,6 +119,13 @@ describe("continued runs (--init)", () => {
       "--lr-schedule cosine --weight-decay 0.05 --seed 1",
     );
   });
+  it("names the Sign's backward pass when it is not the default STE", () => {
+    const ap = { ...stage1, hyper: { ...stage1.hyper, signGrad: "approx" } } as TrainRunJson;
+    expect(reproduceCommand(ap, "runs/x")).toContain(
+      "--lr-schedule cosine --sign-grad approx --seed 1",
+    );
+    expect(reproduceCommand(stage1, "runs/x")).not.toContain("--sign-grad");
+  });
   it("re-runs the run its weights came from first, then continues from it", () => {
     const stage2 = {
       ...stage1,

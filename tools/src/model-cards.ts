@@ -142,6 +142,7 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   if (h.microBatch !== h.batchSize) parts.push(`--micro-batch ${h.microBatch}`);
   parts.push(`--lr ${h.lr}`, `--lr-schedule ${h.lrSchedule}`);
   if (h.weightDecay) parts.push(`--weight-decay ${h.weightDecay}`);
+  if (h.signGrad && h.signGrad !== "ste") parts.push(`--sign-grad ${h.signGrad}`);
   parts.push(`--seed ${h.seed}`);
   const augmentDefault = run.dataset === "cifar10";
   if (run.augment !== augmentDefault) parts.push(run.augment ? "--augment" : "--no-augment");

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { BACKEND_CHOICES } from "../backend";
+import { SIGN_GRADS, type SignGrad } from "../layers";
 import { DEFAULT_RUNS_DIR, runTraining } from "../trainer/run";
 import { loadTrainConfig } from "../trainer/train-config";
 import { abortOnCtrlC, parseChoice, parseNumber, runMain } from "./common";
@@ -48,6 +49,12 @@ const program = new Command()
     "decoupled (AdamW) weight decay of the kernels, per unit learning rate (0 = plain Adam)",
     parseNumber("--weight-decay", { min: 0 }),
     0,
+  )
+  .option(
+    "--sign-grad <g>",
+    "backward pass of the students' Sign: ste = hard-tanh straight-through (1 where |x| <= 1), approx = Bi-Real Net's ApproxSign (2 - 2|x| there); the forward pass and the export are the same",
+    parseChoice("--sign-grad", SIGN_GRADS),
+    "ste",
   )
   .option(
     "--seed <n>",
@@ -110,6 +117,7 @@ interface TrainCli {
   lr: number;
   lrSchedule: "constant" | "cosine";
   weightDecay: number;
+  signGrad: SignGrad;
   seed: number;
   width: number;
   out?: string;
@@ -147,6 +155,7 @@ runMain(async () => {
     lr: o.lr,
     lrSchedule: o.lrSchedule,
     weightDecay: o.weightDecay,
+    signGrad: o.signGrad,
     seed: o.seed,
     width: o.width,
     out: o.out,

@@ -8,7 +8,15 @@ export {
   useFusedBatchNormTraining,
 } from "./batch_norm";
 export { ConstantPad2D, type ConstantPad2DArgs, type Pad2D, samePadding } from "./pad";
-export { SignSTE, signForward, signSTE } from "./sign";
+export {
+  approxSignGrad,
+  SIGN_GRADS,
+  type SignGrad,
+  SignSTE,
+  signApprox,
+  signForward,
+  signSTE,
+} from "./sign";
 
 let registered = false;
 

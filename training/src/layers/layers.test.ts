@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { ConstantPad2D, SignSTE, samePadding, signForward, signSTE } from "./index";
+import { ConstantPad2D, SignSTE, samePadding, signApprox, signForward, signSTE } from "./index";
 
 describe("signSTE", () => {
   it("maps x >= 0 to +1 and x < 0 to -1 (sign(0) = +1, unlike tf.sign)", () => {
@@ -39,6 +39,55 @@ describe("signSTE", () => {
     expect(Array.from((m.predict(x) as tf.Tensor).dataSync())).toEqual([-1, 1, 1]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(m.apply(t) as tf.Tensor))(x);
     expect(Array.from(g.dataSync())).toEqual([0, 1, 1]);
+  });
+});
+
+describe("signApprox (ApproxSign's gradient)", () => {
+  it("forward is the Sign; gradient is dy * max(0, 2 - 2|x|) on edge and random inputs", () => {
+    const xs = [-3, -1.0001, -1, -0.75, -0.5, 0, 0.25, 0.5, 1, 1.0001, 5];
+    const x = tf.tensor1d(xs);
+    expect(Array.from(signApprox(x).dataSync())).toEqual(Array.from(signSTE(x).dataSync()));
+    const dy = tf.tensor1d(xs.map((_, i) => i + 1));
+    const g = tf
+      .grad((t: tf.Tensor) => signApprox(t))(x, dy)
+      .dataSync();
+    xs.forEach((v, i) => {
+      expect(g[i]).toBeCloseTo((i + 1) * Math.max(0, 2 - 2 * Math.abs(v)), 5);
+    });
+    expect(g[5]).toBe(2 * 6); // peak at 0
+    expect(g[2]).toBe(0); // 0 at |x| = 1, where the STE passes dy
+    const r = tf.randomNormal([64, 5], 0, 1.5, "float32", 8);
+    const rs = r.dataSync();
+    const rg = tf
+      .grad((t: tf.Tensor) => tf.sum(signApprox(t)))(r)
+      .dataSync();
+    for (let i = 0; i < rs.length; i++)
+      expect(rg[i]).toBeCloseTo(Math.max(0, 2 - 2 * Math.abs(rs[i])), 5);
+  });
+
+  it("the layer's signGrad chooses the backward pass, is saved only when not ste, and round-trips", async () => {
+    const input = tf.input({ shape: [3] });
+    const layer = new SignSTE({ name: "s", signGrad: "approx" });
+    const m = tf.model({ inputs: input, outputs: layer.apply(input) as tf.SymbolicTensor });
+    const x = tf.tensor2d([[-2, 0.5, 0]]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(m.apply(t) as tf.Tensor))(x);
+    expect(Array.from(g.dataSync())).toEqual([0, 1, 2]);
+    expect(layer.getConfig().signGrad).toBe("approx");
+    expect(new SignSTE({ name: "d" }).getConfig().signGrad).toBeUndefined();
+    // a saved model round-trips through its JSON topology (as checkpoints do)
+    const back = await tf.models.modelFromJSON({
+      modelTopology: m.toJSON(null, false) as tf.io.ModelJSON["modelTopology"],
+    });
+    expect((back.layers[1] as SignSTE).signGrad).toBe("approx");
+    const plain = tf.model({
+      inputs: input,
+      outputs: new SignSTE({ name: "d" }).apply(input) as tf.SymbolicTensor,
+    });
+    const back2 = await tf.models.modelFromJSON({
+      modelTopology: plain.toJSON(null, false) as tf.io.ModelJSON["modelTopology"],
+    });
+    expect((back2.layers[1] as SignSTE).signGrad).toBe("ste");
+    expect(() => new SignSTE({ signGrad: "tanh" as "ste" })).toThrow(/unknown signGrad "tanh"/);
   });
 });
 

@@ -27,6 +27,20 @@ export function steMask(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.sub(1, tf.step(tf.sub(tf.abs(x), 1))));
 }
 
+/**
+ * The backward pass of the Sign: "ste" passes dy where |x| <= 1 (hard-tanh STE,
+ * Courbariaux et al. 2016, the default); "approx" scales it by 2 - 2|x| there
+ * (the derivative of Bi-Real Net's ApproxSign, Liu et al. 2018: a piecewise
+ * quadratic closer to sign than hard-tanh). The forward pass is the same.
+ */
+export type SignGrad = "ste" | "approx";
+export const SIGN_GRADS: readonly SignGrad[] = ["ste", "approx"];
+
+/** ApproxSign's derivative: max(0, 2 - 2|x|) (0 for |x| >= 1). */
+export function approxSignGrad(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.relu(tf.sub(2, tf.mul(2, tf.abs(x)))));
+}
+
 /** Sign with the straight-through estimator as a differentiable op. */
 export const signSTE: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
   (...args: Array<tf.Tensor | GradSaveFunc>) => {
@@ -40,17 +54,44 @@ export const signSTE: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
   },
 );
 
-/** Keras-style layer wrapping {@link signSTE}; registered for save/load. */
+/** Sign with ApproxSign's gradient ({@link approxSignGrad}) as a differentiable op. */
+export const signApprox: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
+  (...args: Array<tf.Tensor | GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor;
+    const save = args[1] as GradSaveFunc;
+    save([x]);
+    return {
+      value: signForward(x),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, approxSignGrad(saved[0]!)),
+    };
+  },
+);
+
+/**
+ * Keras-style layer wrapping {@link signSTE} (or {@link signApprox} with
+ * signGrad "approx"); registered for save/load. The class name stays "SignSTE"
+ * so that every saved checkpoint loads; signGrad is saved only when not "ste".
+ */
 export class SignSTE extends tf.layers.Layer {
   static className = "SignSTE";
+  readonly signGrad: SignGrad;
 
-  constructor(args?: { name?: string; trainable?: boolean }) {
-    super(args ?? {});
+  constructor(args?: { name?: string; trainable?: boolean; signGrad?: SignGrad }) {
+    const { signGrad, ...rest } = args ?? {};
+    super(rest);
+    if (signGrad !== undefined && !SIGN_GRADS.includes(signGrad))
+      throw new Error(`SignSTE: unknown signGrad "${signGrad as string}" (ste or approx)`);
+    this.signGrad = signGrad ?? "ste";
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return signSTE(x);
+    return this.signGrad === "approx" ? signApprox(x) : signSTE(x);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const base = super.getConfig();
+    return this.signGrad === "ste" ? base : { ...base, signGrad: this.signGrad };
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {

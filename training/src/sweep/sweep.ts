@@ -94,6 +94,7 @@ const FLAG: Record<keyof HyperParams, string> = {
   lrSchedule: "lr-schedule",
   seed: "seed",
   weightDecay: "weight-decay",
+  signGrad: "sign-grad",
 };
 
 /**

@@ -5,6 +5,7 @@ import { fetchDataset, loadDataset } from "@cbnn/datasets";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadTrainedModel } from "../checkpoint/load";
+import type { SignSTE } from "../layers";
 import { computeLogits, teacherLogitsCached } from "./kd-cache";
 import { defaultRunName, type RunOptions, runTraining, workersWarning } from "./run";
 
@@ -241,6 +242,25 @@ describe("runTraining on MNIST", () => {
     await expect(runTraining(opts({ ...small, init: "no-such-run", out: tmp() }))).rejects.toThrow(
       /--init no-such-run/,
     );
+  }, 120_000);
+
+  it("--sign-grad approx builds every Sign with ApproxSign's gradient, records it, and resume keeps it", async () => {
+    const small = { limit: 1500, epochs: 1, batch: 64, testAtEnd: false };
+    const out = tmp();
+    const r = await runTraining(opts({ ...small, signGrad: "approx", out }));
+    const signs = r.model.layers.filter((l) => l.getClassName() === "SignSTE") as SignSTE[];
+    expect(signs.length).toBeGreaterThan(0);
+    for (const l of signs) expect(l.signGrad).toBe("approx");
+    expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).hyper.signGrad).toBe("approx");
+    await expect(runTraining(opts({ ...small, out, resume: true }))).rejects.toThrow(
+      /cannot resume, hyper.signGrad was approx, now ste/,
+    );
+    // the default leaves run.json as before: no signGrad field
+    const plainOut = tmp();
+    await runTraining(opts({ ...small, out: plainOut }));
+    expect(
+      JSON.parse(readFileSync(join(plainOut, "run.json"), "utf8")).hyper.signGrad,
+    ).toBeUndefined();
   }, 120_000);
 
   it("--workers 2 distils with the KD loss in the workers, close to one thread", async () => {

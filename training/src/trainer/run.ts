@@ -8,6 +8,7 @@ import { writeJsonAtomic } from "../checkpoint/atomic";
 import { RUN_JSON, readJsonFile, readLatest, resolveCheckpoint } from "../checkpoint/checkpoint";
 import { loadTrainedModel, type TrainedModel, type TrainRunJson } from "../checkpoint/load";
 import { kdLoss } from "../kd";
+import type { SignGrad } from "../layers";
 import { buildModel } from "../zoo/build";
 import { loadModelConfig, type ModelConfig } from "../zoo/config";
 import { describeInit, sha256File } from "./init-lineage";
@@ -50,6 +51,8 @@ export interface RunOptions {
   seed: number;
   /** Decoupled (AdamW) weight decay of the kernels; default 0 (plain Adam). */
   weightDecay?: number;
+  /** Backward pass of the Sign activations: "ste" (hard-tanh, default) or "approx" (ApproxSign). */
+  signGrad?: SignGrad;
   width: number;
   out?: string;
   resume: boolean;
@@ -147,7 +150,7 @@ function recordedInit(runDir: string): TrainRunJson["init"] {
 export function hyperParams(
   o: Pick<
     RunOptions,
-    "epochs" | "batch" | "microBatch" | "lr" | "lrSchedule" | "seed" | "weightDecay"
+    "epochs" | "batch" | "microBatch" | "lr" | "lrSchedule" | "seed" | "weightDecay" | "signGrad"
   >,
 ): HyperParams {
   return {
@@ -159,6 +162,7 @@ export function hyperParams(
     seed: o.seed,
     // recorded only when used, so run.json of plain-Adam runs is unchanged
     ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
+    ...(o.signGrad && o.signGrad !== "ste" ? { signGrad: o.signGrad } : {}),
   };
 }
 
@@ -276,6 +280,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   }
 
   const kd = teacher ? { lambda: o.lambda, T: o.T, t2Scaling: o.t2Scaling } : null;
+  const buildOpts = { seed: o.seed, width: o.width, signGrad: o.signGrad ?? "ste" } as const;
   const loss: LossFn = (labels, logits, t) =>
     kdLoss(tf, labels, logits, t, kd ?? { lambda: 1, T: 1, t2Scaling: false });
   const runInfo: Omit<TrainRunJson, keyof import("./trainer").RunJson> = {
@@ -307,7 +312,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   );
   const result = await train({
     runDir,
-    buildModel: () => buildModel(tf, config, { seed: o.seed, width: o.width }),
+    buildModel: () => buildModel(tf, config, buildOpts),
     train: trainSet,
     val,
     classes: config.classes,
@@ -334,7 +339,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
             model: {
               module: TRAINER_WORKER_MODULE,
               exportName: "buildZooModel",
-              args: [config, { seed: o.seed, width: o.width }],
+              args: [config, buildOpts],
             },
             loss: { module: TRAINER_WORKER_MODULE, exportName: "packedKdLoss", args: [kd] },
           }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Ajv, { type ErrorObject } from "ajv";
+import type { SignGrad } from "../layers";
 import { REPO_ROOT } from "./run";
 import type { LrSchedule } from "./trainer";
 
@@ -21,6 +22,7 @@ export interface TrainConfig {
   lr?: number;
   lrSchedule?: LrSchedule;
   weightDecay?: number;
+  signGrad?: SignGrad;
   seed?: number;
   width?: number;
   augment?: boolean;

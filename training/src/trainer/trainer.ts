@@ -15,6 +15,7 @@ import {
   type TrainState,
 } from "../checkpoint/checkpoint";
 import { loadWeightsInto } from "../checkpoint/model-io";
+import type { SignGrad } from "../layers";
 import { Adam } from "./adam";
 import { type ProgressSink, StderrProgress, silentProgress } from "./progress";
 import { deriveSeed, mulberry32, permutation } from "./rng";
@@ -50,6 +51,8 @@ export interface HyperParams {
    * absent or 0 = none (runs recorded before it existed have none).
    */
   weightDecay?: number;
+  /** Backward pass of the Sign activations; absent = "ste" (hard-tanh STE). */
+  signGrad?: SignGrad;
 }
 
 /**
@@ -407,11 +410,12 @@ export const HYPER_KEYS_FIXED: readonly (keyof HyperParams)[] = [
   "lrSchedule",
   "seed",
   "weightDecay",
+  "signGrad",
 ];
 
 /**
  * The hyper-parameters among `keys` whose recorded value `was` differs from `now`, in
- * `keys` order. A field absent from an older run.json has its default (weight decay 0).
+ * `keys` order. A field absent from an older run.json has its default (weight decay 0, signGrad "ste").
  */
 export function changedHyper(
   was: Partial<HyperParams> | undefined,
@@ -419,7 +423,11 @@ export function changedHyper(
   keys: readonly (keyof HyperParams)[],
 ): { key: keyof HyperParams; was: unknown; now: unknown }[] {
   const value = (h: Partial<HyperParams> | undefined, k: keyof HyperParams) =>
-    k === "weightDecay" ? (h?.weightDecay ?? 0) : h?.[k];
+    k === "weightDecay"
+      ? (h?.weightDecay ?? 0)
+      : k === "signGrad"
+        ? (h?.signGrad ?? "ste")
+        : h?.[k];
   return keys
     .filter((k) => value(was, k) !== value(now, k))
     .map((k) => ({ key: k, was: value(was, k), now: value(now, k) }));

@@ -9,7 +9,13 @@
  * export can find them.
  */
 import type * as tfjs from "@tensorflow/tfjs";
-import { ConstantPad2D, SignSTE, samePadding, useFusedBatchNormTraining } from "../layers";
+import {
+  ConstantPad2D,
+  type SignGrad,
+  SignSTE,
+  samePadding,
+  useFusedBatchNormTraining,
+} from "../layers";
 import type {
   Activation,
   Block,
@@ -28,6 +34,8 @@ export interface BuildOptions {
   seed?: number;
   /** Width multiplier for every hidden layer's channels/units (default 1). The logits layer keeps `classes`. */
   width?: number;
+  /** Backward pass of every Sign activation (layers/sign.ts): "ste" (default) or "approx". */
+  signGrad?: SignGrad;
 }
 
 /** BN settings shared by all zoo models. */
@@ -45,6 +53,7 @@ class Builder {
   constructor(
     private readonly tf: TF,
     private readonly seed: number | undefined,
+    private readonly signGrad: SignGrad = "ste",
   ) {}
 
   kernelInit(): Initializer {
@@ -77,7 +86,7 @@ class Builder {
   }
 
   activation(x: SymbolicTensor, act: Activation, name: string): SymbolicTensor {
-    if (act === "sign") return this.apply(new SignSTE({ name }), x);
+    if (act === "sign") return this.apply(new SignSTE({ name, signGrad: this.signGrad }), x);
     if (act === "relu") return this.apply(this.tf.layers.reLU({ name }), x);
     return x;
   }
@@ -239,7 +248,7 @@ export function buildModel(tf: TF, config: ModelConfig, opts: BuildOptions = {})
   if (opts.seed !== undefined && !Number.isInteger(opts.seed)) {
     throw new Error(`buildModel(${config.name}): seed must be an integer, got ${opts.seed}`);
   }
-  const builder = new Builder(tf, opts.seed);
+  const builder = new Builder(tf, opts.seed, opts.signGrad);
   const input = tf.input({ shape: config.input, name: "input" });
   let x: SymbolicTensor = input;
   let padValue = 0;
