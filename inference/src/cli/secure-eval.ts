@@ -14,7 +14,10 @@ const program = new Command()
   .description(
     "Secure evaluation with three local party processes over mutual-TLS WebSockets on loopback (throwaway certificates), or with the hosts and certificates of a parties config.",
   )
-  .requiredOption("--export <dir>", "model export directory (model.json + weights.bin)")
+  .requiredOption(
+    "--export <dir>",
+    "model export directory (model.json + weights.bin; for a shipped model checkpoints/<name>/export; required)",
+  )
   .option(
     "--dataset <name>",
     "dataset (mnist, cifar10); default: the one the export was trained on (model.json input.dataset)",

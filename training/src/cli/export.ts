@@ -10,9 +10,9 @@ const program = new Command()
   )
   .requiredOption(
     "--checkpoint <dir>",
-    "run directory (best checkpoint) or one checkpoint directory",
+    "run directory (best checkpoint) or one checkpoint directory (required)",
   )
-  .requiredOption("--out <dir>", "export directory to write (model.json + weights.bin)")
+  .requiredOption("--out <dir>", "export directory to write (model.json + weights.bin; required)")
   .option(
     "--frac-bits <n>",
     "fractional bits (default 12)",

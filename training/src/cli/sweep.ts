@@ -8,12 +8,16 @@ const program = new Command()
   .description(
     "Accuracy vs KD weight lambda (paper Fig. 6a): one training per lambda into <out>/lambda-<x>/, resumable (rerun the same command to continue), then sweep.csv + sweep.png.",
   )
-  .requiredOption("--model <name>", "student model (zoo name)")
+  .requiredOption("--model <name>", "student model (zoo name; required)")
   .requiredOption(
     "--teacher <name|dir>",
-    "teacher checkpoint (run directory or runs/<name>, checkpoints/<name>)",
+    "teacher checkpoint (run directory or runs/<name>, checkpoints/<name>; required)",
   )
-  .requiredOption("--lambda <list>", 'lambdas: "0,0.1,0.5,1" or a range "0:1:0.1"', parseLambdas)
+  .requiredOption(
+    "--lambda <list>",
+    'lambdas: "0,0.1,0.5,1" or a range "0:1:0.1" (required)',
+    parseLambdas,
+  )
   .option("--T <x>", "KD temperature", parseNumber("--T", { min: Number.MIN_VALUE }), 10)
   .option("--t2-scaling", "multiply the soft term by T^2 (Hinton)", false)
   .option("--epochs <n>", "epochs per run", parseNumber("--epochs", { min: 1, integer: true }), 10)
