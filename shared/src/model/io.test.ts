@@ -75,6 +75,12 @@ describe("loadExport", () => {
     await expect(loadExport(ckpt)).rejects.toThrow(
       `${ckpt} is a training checkpoint, not an export: make one with pnpm export --checkpoint ${ckpt}`,
     );
+    const tfjsCkpt = join(dir, "tfjs-ckpt");
+    await mkdir(tfjsCkpt);
+    await writeFile(join(tfjsCkpt, "model.json"), JSON.stringify({ modelTopology: {} }));
+    await expect(loadExport(tfjsCkpt)).rejects.toThrow(
+      /is a tfjs training checkpoint \(modelTopology\), not a fixed-point export: make one with pnpm export --checkpoint/,
+    );
     const empty = join(dir, "empty");
     await mkdir(empty);
     await expect(loadExport(empty)).rejects.toThrow(/cannot read: ENOENT[^;]*$/);

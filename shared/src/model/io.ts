@@ -94,6 +94,12 @@ export async function loadExport(
   } catch (e) {
     throw new ExportFormatError(jsonPath, `is not valid JSON: ${(e as Error).message}`);
   }
+  if (typeof json === "object" && json !== null && "modelTopology" in json) {
+    throw new ExportFormatError(
+      jsonPath,
+      `is a tfjs training checkpoint (modelTopology), not a fixed-point export: make one with pnpm export --checkpoint ${dir} --out <dir>`,
+    );
+  }
   const model = validateModelJson(json, jsonPath);
   const blobPath = join(dir, model.blob.file);
   let bytes: Uint8Array;

@@ -12,6 +12,7 @@ const stage = (epochs: number | null, extra: Partial<Stage> = {}): Stage => ({
   lrSchedule: "cosine",
   batch: 128,
   weightDecay: 0,
+  signGrad: "ste",
   ...extra,
 });
 
@@ -97,6 +98,11 @@ describe("pickKdPair", () => {
     expect(
       pickKdPair([run("kd", true, 30, adamW), run("plain", false, 30)], "cifarnet2")?.likeForLike,
     ).toBe(false);
+    // nor is a KD run trained with ApproxSign's gradient beside a hard-tanh STE one
+    const approx = { stages: [stage(30, { signGrad: "approx" })] };
+    expect(
+      pickKdPair([run("kd", true, 30, approx), run("plain", false, 30)], "cifarnet2")?.likeForLike,
+    ).toBe(false);
     const otherLr = { stages: [stage(40, { lr: 0.003 }), stage(30, { lr: 0.002 })] };
     expect(
       pickKdPair([run("kd", true, 30, chain), run("plain", false, 30, otherLr)], "cifarnet2")
@@ -146,6 +152,9 @@ describe("pickKdPair", () => {
     expect(runStages(second)).toEqual([stage(40, { lr: 0.003 }), stage(30, { lr: 0.002 })]);
     expect(runStages({ ...first, hyper: { ...hyper, weightDecay: 0.05 } })).toEqual([
       stage(40, { lr: 0.003, weightDecay: 0.05 }),
+    ]);
+    expect(runStages({ ...first, hyper: { ...hyper, signGrad: "approx" } })).toEqual([
+      stage(40, { lr: 0.003, signGrad: "approx" }),
     ]);
     // weights of unknown origin (no source run recorded)
     expect(runStages({ ...second, init: { epochs: 39 } })).toBeNull();

@@ -61,6 +61,8 @@ export interface Stage {
   batch: number | null;
   /** AdamW weight decay (0 when run.json records none). */
   weightDecay: number;
+  /** The Sign's backward pass ("ste" when run.json records none). */
+  signGrad: string;
 }
 
 export interface KdPair {
@@ -113,6 +115,8 @@ export function pickKdPairs(runs: readonly RunInfo[], model: string): KdPair[] {
 function describeRun(r: RunInfo): string {
   const parts = [r.epochs === null ? "? epochs" : `${r.epochs} epochs`];
   parts.push(r.augment ? "augmented" : "no augmentation");
+  const grads = [...new Set((r.stages ?? []).map((st) => st.signGrad))].filter((g) => g !== "ste");
+  if (grads.length > 0) parts.push(`Sign gradient ${grads.join("/")}`);
   const first = r.stages?.[0];
   if (r.stages === null) parts.push("continued from weights of unknown origin");
   else if (r.stages.length > 1 && first)
@@ -132,6 +136,7 @@ interface RunJsonLike {
     lrSchedule?: unknown;
     batchSize?: unknown;
     weightDecay?: unknown;
+    signGrad?: unknown;
   };
 }
 
@@ -153,6 +158,7 @@ export function runStages(run: RunJsonLike): Stage[] | null {
       lrSchedule: typeof run.hyper?.lrSchedule === "string" ? run.hyper.lrSchedule : null,
       batch: num(run.hyper?.batchSize),
       weightDecay: num(run.hyper?.weightDecay) ?? 0,
+      signGrad: typeof run.hyper?.signGrad === "string" ? run.hyper.signGrad : "ste",
     },
   ];
 }
@@ -256,7 +262,7 @@ async function kdFigure(
     note:
       "solid: KD, dashed: no KD (labels from run.json; [folder] tells apart runs whose labels tie, e.g. two teachers of one architecture)" +
       (mismatched.length === 0
-        ? `; each KD run has the recipe of the no-KD run drawn beside it (epochs, augmentation, learning rate, batch, weight decay${
+        ? `; each KD run has the recipe of the no-KD run drawn beside it (epochs, augmentation, learning rate, batch, weight decay, Sign gradient${
             chosen.some((r) => (r.stages?.length ?? 0) > 1)
               ? "; a continued run's curve starts where its --init weights left off"
               : ""

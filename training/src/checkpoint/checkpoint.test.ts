@@ -193,7 +193,7 @@ describe("checkpoints are atomic", () => {
     mkdirSync(exp);
     writeFileSync(join(exp, "model.json"), JSON.stringify({ format: "cbnn-export", version: 1 }));
     expect(() => resolveCheckpoint(exp)).toThrow(
-      /a fixed-point export \(pnpm export's output\), not a training checkpoint: give it as --export/,
+      /a fixed-point export \(pnpm export's output\), not a training checkpoint; pnpm evaluate --export/,
     );
   });
 });

@@ -198,7 +198,7 @@ export function resolveCheckpoint(path: string, which: Which = "best"): Resolved
   if (existsSync(join(abs, MODEL_JSON))) {
     if (isFixedPointExport(join(abs, MODEL_JSON))) {
       throw new Error(
-        `--checkpoint ${path}: a fixed-point export (pnpm export's output), not a training checkpoint: give it as --export ${path}`,
+        `${path}: a fixed-point export (pnpm export's output), not a training checkpoint; pnpm evaluate --export and pnpm secure-eval --export read it`,
       );
     }
     const parent = resolve(abs, "..");

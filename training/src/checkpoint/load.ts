@@ -72,7 +72,8 @@ export function loadTrainedModel(
   if (!(typeof run.width === "number" && run.width > 0)) {
     throw new Error(`${runPath}: field "width" must be a positive number`);
   }
-  const model = buildModel(tfns, config, { width: run.width });
+  // the Sign's backward pass as trained (the forward pass is the same either way)
+  const model = buildModel(tfns, config, { width: run.width, signGrad: run.hyper?.signGrad });
   loadWeightsInto(model, modelDir);
   return { model, config, run, modelDir, runDir };
 }

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { BACKEND_CHOICES } from "../backend";
+import { SIGN_GRADS, type SignGrad } from "../layers";
 import { parseLambdas, runSweep } from "../sweep/sweep";
 import { abortOnCtrlC, parseChoice, parseNumber, runMain } from "./common";
 
@@ -39,6 +40,12 @@ const program = new Command()
     "decoupled (AdamW) weight decay of the kernels, per unit learning rate (0 = plain Adam)",
     parseNumber("--weight-decay", { min: 0 }),
     0,
+  )
+  .option(
+    "--sign-grad <g>",
+    "backward pass of the student's Sign: ste (hard-tanh straight-through) or approx (ApproxSign); see pnpm train --help",
+    parseChoice("--sign-grad", SIGN_GRADS),
+    "ste",
   )
   .option(
     "--seed <n>",
@@ -86,6 +93,7 @@ interface SweepCli {
   lr: number;
   lrSchedule: "constant" | "cosine";
   weightDecay: number;
+  signGrad: SignGrad;
   seed: number;
   width: number;
   out?: string;
@@ -112,6 +120,7 @@ runMain(async () => {
     lr: o.lr,
     lrSchedule: o.lrSchedule,
     weightDecay: o.weightDecay,
+    signGrad: o.signGrad,
     seed: o.seed,
     width: o.width,
     out: o.out,

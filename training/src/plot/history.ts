@@ -49,6 +49,7 @@ export function loadHistory(pathOrRun: string): LoadedHistory {
     // AdamW runs are told apart from plain-Adam runs of the same recipe
     const wd = run.hyper?.weightDecay;
     if (typeof wd === "number" && wd > 0) label += `, AdamW wd=${wd}`;
+    if (run.hyper?.signGrad === "approx") label += ", ApproxSign grad";
   }
   return { path, label, history };
 }

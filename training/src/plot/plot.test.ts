@@ -128,6 +128,11 @@ describe("plots", () => {
       JSON.stringify({ model: "cifarnet2", kd: null, hyper: { weightDecay: 0.05 } }),
     );
     expect(loadHistory(d).label).toBe("cifarnet2 no KD, AdamW wd=0.05");
+    writeFileSync(
+      join(d, "run.json"),
+      JSON.stringify({ model: "cifarnet2", kd: null, hyper: { signGrad: "approx" } }),
+    );
+    expect(loadHistory(d).label).toBe("cifarnet2 no KD, ApproxSign grad");
     writeFileSync(join(d, "bad.json"), JSON.stringify({ nope: 1 }));
     expect(() => loadHistory(join(d, "bad.json"))).toThrow(/bad\.json: not a history/);
   });

@@ -7,7 +7,7 @@ import { plotSweep, type SweepRow } from "../plot/sweep-plot";
 export type { SweepRow };
 
 import { DEFAULT_RUNS_DIR, hyperParams, type RunOptions, runTraining } from "../trainer/run";
-import { changedHyper, HYPER_KEYS_FIXED, type HyperParams, type RunJson } from "../trainer/trainer";
+import { changedHyper, HYPER_FLAGS, HYPER_KEYS_FIXED, type RunJson } from "../trainer/trainer";
 
 export interface SweepOptions extends Omit<RunOptions, "lambda" | "out" | "resume" | "testAtEnd"> {
   model: string;
@@ -70,7 +70,7 @@ export function finishedRunMismatch(
   const diff: [string, unknown, unknown][] = changedHyper(run.hyper, hyperParams(o), [
     "epochs",
     ...HYPER_KEYS_FIXED,
-  ]).map((d) => [FLAG[d.key], d.was, d.now]);
+  ]).map((d) => [HYPER_FLAGS[d.key], d.was, d.now]);
   // a run trained without a teacher (a copied-in no-KD twin) records no KD settings
   if (run.kd) {
     for (const [k, was, now] of [
@@ -84,18 +84,6 @@ export function finishedRunMismatch(
     ? null
     : diff.map(([k, was, now]) => `--${k} was ${was}, now ${now}`).join("; ");
 }
-
-/** The command-line flag of each hyper-parameter. */
-const FLAG: Record<keyof HyperParams, string> = {
-  epochs: "epochs",
-  batchSize: "batch",
-  microBatch: "micro-batch",
-  lr: "lr",
-  lrSchedule: "lr-schedule",
-  seed: "seed",
-  weightDecay: "weight-decay",
-  signGrad: "sign-grad",
-};
 
 /**
  * One training per lambda into <out>/lambda-<x>/, each resumable: a finished

@@ -231,6 +231,26 @@ describe("runTraining on MNIST", () => {
     expect(JSON.parse(readFileSync(join(out3, "run.json"), "utf8")).init.weightsSha256).toBe(
       run.init.weightsSha256,
     );
+    // A plain --resume (no --init) of a run that recorded one but has no checkpoint yet
+    // starts from the recorded --init (run.json is written before the first epoch).
+    const out4 = tmp();
+    await runTraining(
+      opts({ ...small, init: baseOut, lr: 1e-12, lrSchedule: "constant", out: out4 }),
+    );
+    rmSync(join(out4, "latest.json"));
+    const logs4: string[] = [];
+    const r4 = await runTraining(
+      opts({
+        ...small,
+        lr: 1e-12,
+        lrSchedule: "constant",
+        out: out4,
+        resume: true,
+        log: (l) => logs4.push(l),
+      }),
+    );
+    expect(maxDiff(base.model, r4.model)).toBeLessThan(1e-6);
+    expect(logs4.some((l) => l.includes("(recorded in its run.json)"))).toBe(true);
     // Starting again in a folder that holds a run, without --resume, is refused.
     await expect(runTraining(opts({ ...small, out: out3 }))).rejects.toThrow(
       /already holds a run \(ckpt-e0001\); pass --resume or choose another --out/,
@@ -244,7 +264,7 @@ describe("runTraining on MNIST", () => {
     );
   }, 120_000);
 
-  it("--sign-grad approx builds every Sign with ApproxSign's gradient, records it, and resume keeps it", async () => {
+  it("--sign-grad approx builds every Sign with ApproxSign's gradient, records it, and resume refuses a change", async () => {
     const small = { limit: 1500, epochs: 1, batch: 64, testAtEnd: false };
     const out = tmp();
     const r = await runTraining(opts({ ...small, signGrad: "approx", out }));
@@ -253,7 +273,7 @@ describe("runTraining on MNIST", () => {
     for (const l of signs) expect(l.signGrad).toBe("approx");
     expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).hyper.signGrad).toBe("approx");
     await expect(runTraining(opts({ ...small, out, resume: true }))).rejects.toThrow(
-      /cannot resume, hyper.signGrad was approx, now ste/,
+      /cannot resume, hyper.signGrad was approx, now ste \(--sign-grad: give the run's value\)/,
     );
     // the default leaves run.json as before: no signGrad field
     const plainOut = tmp();

@@ -15,8 +15,11 @@ import { describeInit, sha256File } from "./init-lineage";
 import { teacherLogitsCached } from "./kd-cache";
 import type { ProgressSink } from "./progress";
 import {
+  changedHyper,
   type DataSplit,
   evaluateFloat,
+  HYPER_FLAGS,
+  HYPER_KEYS_FIXED,
   type HyperParams,
   type LossFn,
   type LrSchedule,
@@ -242,15 +245,29 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       `${runDir} already holds a run (${existing.latest}); pass --resume or choose another --out`,
     );
   }
+  if (existing) {
+    // the settings a resumed run must keep, named by their flags
+    const prevPath = join(runDir, RUN_JSON);
+    const prev = existsSync(prevPath) ? readJsonFile<TrainRunJson>(prevPath) : null;
+    const [d] = prev ? changedHyper(prev.hyper, hyperParams(o), HYPER_KEYS_FIXED) : [];
+    if (d) {
+      throw new Error(
+        `${prevPath}: cannot resume, hyper.${d.key} was ${d.was}, now ${d.now} (--${HYPER_FLAGS[d.key]}: give the run's value)`,
+      );
+    }
+  }
+  // A run killed inside its first epoch has run.json but no checkpoint: --resume
+  // starts it again, from the --init it recorded unless another is given.
+  const init = o.init ?? (o.resume && !existing ? recordedInit(runDir)?.checkpoint : undefined);
   if (o.resume && !existing) {
     log(
-      `--resume: ${runDir} holds no checkpoint yet; starting a new run${o.init ? ` from --init ${o.init}` : ""}`,
+      `--resume: ${runDir} holds no checkpoint yet; starting a new run${init ? ` from --init ${init}${o.init ? "" : " (recorded in its run.json)"}` : ""}`,
     );
   }
   // --init seeds a new run only: a resumed one continues from its own checkpoint.
   const initDir =
-    o.init && !existing
-      ? resolveCheckpoint(resolveTeacherDir(o.init, "--init"), "best").modelDir
+    init && !existing
+      ? resolveCheckpoint(resolveTeacherDir(init, "--init"), "best").modelDir
       : null;
   const full = await loadDataset(dataset, "train", o.limit !== undefined ? { limit: o.limit } : {});
   const valCount = o.valCount ?? Math.min(DEFAULT_VAL_COUNT, Math.floor(full.count / 10));

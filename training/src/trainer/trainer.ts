@@ -402,6 +402,18 @@ async function parallelStep(
   };
 }
 
+/** The `pnpm train` flag of each hyper-parameter. */
+export const HYPER_FLAGS: Record<keyof HyperParams, string> = {
+  epochs: "epochs",
+  batchSize: "batch",
+  microBatch: "micro-batch",
+  lr: "lr",
+  lrSchedule: "lr-schedule",
+  seed: "seed",
+  weightDecay: "weight-decay",
+  signGrad: "sign-grad",
+};
+
 /** The hyper-parameters a resumed run must keep (epochs may change on a constant schedule). */
 export const HYPER_KEYS_FIXED: readonly (keyof HyperParams)[] = [
   "batchSize",
