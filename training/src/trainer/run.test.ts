@@ -275,6 +275,21 @@ describe("runTraining on MNIST", () => {
     await expect(runTraining(opts({ ...small, out, resume: true }))).rejects.toThrow(
       /cannot resume, hyper.signGrad was approx, now ste \(--sign-grad: give the run's value\)/,
     );
+    // nor may a resume change the teacher (a --config recipe names its own) or the KD settings
+    await expect(
+      runTraining(opts({ ...small, signGrad: "approx", teacher: "mnistnet4", out, resume: true })),
+    ).rejects.toThrow(
+      /cannot resume with another teacher: the run was distilled from none, now .*mnistnet4/,
+    );
+    const kdOut = tmp();
+    const kd = { ...small, teacher: "mnistnet4", kdCacheDir: tmp() };
+    await runTraining(opts({ ...kd, out: kdOut }));
+    await expect(runTraining(opts({ ...kd, T: 5, out: kdOut, resume: true }))).rejects.toThrow(
+      /cannot resume, KD settings were \{"lambda":0.1,"T":10,"t2Scaling":false\}, now \{"lambda":0.1,"T":5/,
+    );
+    await expect(runTraining(opts({ ...small, out: kdOut, resume: true }))).rejects.toThrow(
+      /cannot resume with another teacher: the run was distilled from .*mnistnet4.*, now none/,
+    );
     // the default leaves run.json as before: no signGrad field
     const plainOut = tmp();
     await runTraining(opts({ ...small, out: plainOut }));

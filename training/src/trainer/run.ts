@@ -255,6 +255,24 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
         `${prevPath}: cannot resume, hyper.${d.key} was ${d.was}, now ${d.now} (--${HYPER_FLAGS[d.key]}: give the run's value)`,
       );
     }
+    // the teacher and the KD settings too (a --config recipe names its own teacher)
+    const teacherWas = prev?.teacher ?? null;
+    const teacherSha = teacher ? sha256File(join(teacher.modelDir, "weights.bin")) : null;
+    const otherTeacher =
+      (teacherWas === null) !== (teacherSha === null) ||
+      // run.json files from before the hash was recorded are not held to it
+      (teacherWas?.weightsSha256 !== undefined && teacherWas.weightsSha256 !== teacherSha);
+    if (prev && otherTeacher) {
+      throw new Error(
+        `${prevPath}: cannot resume with another teacher: the run was distilled from ${teacherWas ? teacherWas.checkpoint : "none"}, now ${teacher ? teacher.modelDir : "none"} (--teacher: give the run's)`,
+      );
+    }
+    const kdNow = teacher ? { lambda: o.lambda, T: o.T, t2Scaling: o.t2Scaling } : null;
+    if (prev && JSON.stringify(prev.kd ?? null) !== JSON.stringify(kdNow)) {
+      throw new Error(
+        `${prevPath}: cannot resume, KD settings were ${JSON.stringify(prev.kd ?? null)}, now ${JSON.stringify(kdNow)} (--lambda, --T, --t2-scaling: give the run's)`,
+      );
+    }
   }
   // A run killed inside its first epoch has run.json but no checkpoint: --resume
   // starts it again, from the --init it recorded unless another is given.
