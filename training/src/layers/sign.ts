@@ -41,31 +41,24 @@ export function approxSignGrad(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.relu(tf.sub(2, tf.mul(2, tf.abs(x)))));
 }
 
-/** Sign with the straight-through estimator as a differentiable op. */
-export const signSTE: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
-  (...args: Array<tf.Tensor | GradSaveFunc>) => {
+/** The Sign as a differentiable op whose backward pass is dy * scale(x). */
+function signWithGrad(scale: (x: tf.Tensor) => tf.Tensor): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...args: Array<tf.Tensor | GradSaveFunc>) => {
     const x = args[0] as tf.Tensor;
     const save = args[1] as GradSaveFunc;
     save([x]);
     return {
       value: signForward(x),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, steMask(saved[0]!)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, scale(saved[0]!)),
     };
-  },
-);
+  });
+}
+
+/** Sign with the straight-through estimator as a differentiable op. */
+export const signSTE: (x: tf.Tensor) => tf.Tensor = signWithGrad(steMask);
 
 /** Sign with ApproxSign's gradient ({@link approxSignGrad}) as a differentiable op. */
-export const signApprox: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
-  (...args: Array<tf.Tensor | GradSaveFunc>) => {
-    const x = args[0] as tf.Tensor;
-    const save = args[1] as GradSaveFunc;
-    save([x]);
-    return {
-      value: signForward(x),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, approxSignGrad(saved[0]!)),
-    };
-  },
-);
+export const signApprox: (x: tf.Tensor) => tf.Tensor = signWithGrad(approxSignGrad);
 
 /**
  * Keras-style layer wrapping {@link signSTE} (or {@link signApprox} with
