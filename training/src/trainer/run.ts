@@ -15,14 +15,12 @@ import { describeInit, sha256File } from "./init-lineage";
 import { teacherLogitsCached } from "./kd-cache";
 import type { ProgressSink } from "./progress";
 import {
-  changedHyper,
   type DataSplit,
   evaluateFloat,
-  HYPER_FLAGS,
-  HYPER_KEYS_FIXED,
   type HyperParams,
   type LossFn,
   type LrSchedule,
+  resumeRefusal,
   type TrainResult,
   train,
 } from "./trainer";
@@ -240,24 +238,14 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   // Checked before any data is loaded (minutes for a CIFAR-10 teacher's logits),
   // so that a forgotten --resume or a wrong --init fails at once.
   const existing = readLatest(runDir);
-  if (existing && !o.resume) {
-    throw new Error(
-      `${runDir} already holds a run (${existing.latest}); pass --resume or choose another --out`,
-    );
-  }
+  const prevPath = join(runDir, RUN_JSON);
+  const prev = existing && existsSync(prevPath) ? readJsonFile<TrainRunJson>(prevPath) : null;
+  const refusal = resumeRefusal(runDir, existing, o.resume, prev?.hyper, hyperParams(o));
+  if (refusal) throw new Error(refusal);
+  const teacherSha = teacher ? sha256File(join(teacher.modelDir, "weights.bin")) : null;
   if (existing) {
-    // the settings a resumed run must keep, named by their flags
-    const prevPath = join(runDir, RUN_JSON);
-    const prev = existsSync(prevPath) ? readJsonFile<TrainRunJson>(prevPath) : null;
-    const [d] = prev ? changedHyper(prev.hyper, hyperParams(o), HYPER_KEYS_FIXED) : [];
-    if (d) {
-      throw new Error(
-        `${prevPath}: cannot resume, hyper.${d.key} was ${d.was}, now ${d.now} (--${HYPER_FLAGS[d.key]}: give the run's value)`,
-      );
-    }
     // the teacher and the KD settings too (a --config recipe names its own teacher)
     const teacherWas = prev?.teacher ?? null;
-    const teacherSha = teacher ? sha256File(join(teacher.modelDir, "weights.bin")) : null;
     const otherTeacher =
       (teacherWas === null) !== (teacherSha === null) ||
       // run.json files from before the hash was recorded are not held to it
@@ -329,12 +317,12 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     backend: backendName,
     limit: o.limit ?? null,
     teacher:
-      teacher && teacherDir
+      teacher && teacherSha
         ? {
             checkpoint: teacher.modelDir,
             model: teacher.config.name,
             width: teacher.run.width,
-            weightsSha256: sha256File(join(teacher.modelDir, "weights.bin")),
+            weightsSha256: teacherSha,
           }
         : null,
     kd,

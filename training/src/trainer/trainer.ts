@@ -446,6 +446,27 @@ export function changedHyper(
 }
 
 /**
+ * Why a run directory cannot take this start, or null when it can: it holds a
+ * checkpoint and `resume` is off, or a resume would change a hyper-parameter
+ * the run must keep (named with its flag). `prevHyper` is run.json's, when any.
+ */
+export function resumeRefusal(
+  runDir: string,
+  latest: LatestPointer | null,
+  resume: boolean,
+  prevHyper: Partial<HyperParams> | undefined,
+  hyper: HyperParams,
+): string | null {
+  if (!latest) return null;
+  if (!resume)
+    return `${runDir} already holds a run (${latest.latest}); pass --resume or choose another --out`;
+  const [d] = prevHyper ? changedHyper(prevHyper, hyper, HYPER_KEYS_FIXED) : [];
+  return d
+    ? `${join(runDir, RUN_JSON)}: cannot resume, hyper.${d.key} was ${d.was}, now ${d.now} (--${HYPER_FLAGS[d.key]}: give the run's value)`
+    : null;
+}
+
+/**
  * Trains `buildModel()` with Adam (AdamW when `hyper.weightDecay` > 0), checkpointing every epoch into `runDir`.
  * With `resume`, continues from the latest checkpoint; the continuation is
  * bit-identical to an uninterrupted run (same seed, same backend).
@@ -479,17 +500,10 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     valCount: val.count,
     inputShape: trainSet.shape,
   };
-  if (latest && !opts.resume) {
-    throw new Error(
-      `${runDir} already holds a run (${latest.latest}); pass --resume or choose another --out`,
-    );
-  }
-  if (latest && existsSync(runJsonPath)) {
-    const prev = readJsonFile<RunJson>(runJsonPath);
-    const [d] = changedHyper(prev.hyper, hyper, HYPER_KEYS_FIXED);
-    if (d) {
-      throw new Error(`${runJsonPath}: cannot resume, hyper.${d.key} was ${d.was}, now ${d.now}`);
-    }
+  const prev = latest && existsSync(runJsonPath) ? readJsonFile<RunJson>(runJsonPath) : null;
+  const refusal = resumeRefusal(runDir, latest, opts.resume ?? false, prev?.hyper, hyper);
+  if (refusal) throw new Error(refusal);
+  if (prev) {
     if (hyper.lrSchedule === "cosine" && prev.hyper.epochs !== hyper.epochs) {
       throw new Error(
         `${runJsonPath}: cannot change epochs (${prev.hyper.epochs}) of a cosine schedule on resume`,
