@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { TrainInit, TrainRunJson } from "@cbnn/training";
 import { describe, expect, it } from "vitest";
 import {
+  agreementWarning,
   backendCell,
   cardedModels,
   exportFlags,
@@ -14,6 +15,20 @@ import {
   shippedModels,
   teacherLabel,
 } from "./model-cards";
+
+describe("agreementWarning", () => {
+  it("warns below the export criterion and names the way back", () => {
+    const w = agreementWarning({ name: "cifarnet2", argmaxAgreement: 0.9943 });
+    expect(w).toContain("99.43%");
+    expect(w).toContain("99.50%");
+    expect(w).toContain("git checkout -- checkpoints/cifarnet2");
+  });
+  it("is silent at or above the criterion and for float-only models", () => {
+    expect(agreementWarning({ name: "a", argmaxAgreement: 0.995 })).toBeNull();
+    expect(agreementWarning({ name: "a", argmaxAgreement: 0.9968 })).toBeNull();
+    expect(agreementWarning({ name: "a", argmaxAgreement: null })).toBeNull();
+  });
+});
 
 describe("exportFlags", () => {
   it("says nothing for defaults and older exports without presignBits", () => {

@@ -287,6 +287,17 @@ export function withTeacherCheckpoint(
   return card.kd && label ? { ...card, kd: { ...card.kd, teacher: label } } : card;
 }
 
+/** The export criterion (issue 4): argmax agreement of an export with its float model on the
+ * full test set; tools/src/shipped.test.ts holds every shipped export to it. */
+export const MIN_EXPORT_AGREEMENT = 0.995;
+
+/** What `pnpm cards` prints under a model whose export fails the criterion (null when it passes
+ * or has no export), so that the person shipping it learns before CI does. */
+export function agreementWarning(card: Pick<ModelCard, "name" | "argmaxAgreement">): string | null {
+  if (card.argmaxAgreement === null || card.argmaxAgreement >= MIN_EXPORT_AGREEMENT) return null;
+  return `  warning: ${card.name}'s export agrees with its float model on ${pct(card.argmaxAgreement)} of the test images, below the ${pct(MIN_EXPORT_AGREEMENT)} export criterion that CI checks (tools/src/shipped.test.ts): restore the shipped model (git checkout -- checkpoints/${card.name}) or ship these weights float-only under another name (ship-checkpoint.sh --no-export)`;
+}
+
 const pct = (x: number | null): string => (x === null ? "-" : `${(100 * x).toFixed(2)}%`);
 
 function hms(s: number): string {
@@ -380,6 +391,8 @@ export async function writeCards(
     log(
       `  ${name}: float ${pct(card.floatTestAcc)}, fixed ${pct(card.fixedTestAcc)}, agreement ${pct(card.argmaxAgreement)}`,
     );
+    const warning = agreementWarning(card);
+    if (warning) log(warning);
   }
   // the reproduce command and the teacher's name are re-derived from run.json, so a fix to
   // them needs no re-measuring
