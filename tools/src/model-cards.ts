@@ -295,7 +295,7 @@ export const MIN_EXPORT_AGREEMENT = 0.995;
  * or has no export), so that the person shipping it learns before CI does. */
 export function agreementWarning(card: Pick<ModelCard, "name" | "argmaxAgreement">): string | null {
   if (card.argmaxAgreement === null || card.argmaxAgreement >= MIN_EXPORT_AGREEMENT) return null;
-  return `  warning: ${card.name}'s export agrees with its float model on ${pct(card.argmaxAgreement)} of the test images, below the ${pct(MIN_EXPORT_AGREEMENT)} export criterion that CI checks (tools/src/shipped.test.ts): restore the shipped model (git checkout -- checkpoints/${card.name}) or ship these weights float-only under another name (ship-checkpoint.sh --no-export)`;
+  return `  warning: ${card.name}'s export agrees with its float model on ${pct(card.argmaxAgreement)} of the test images, below the ${pct(MIN_EXPORT_AGREEMENT)} export criterion that CI checks (tools/src/shipped.test.ts): restore the shipped model (git checkout -- checkpoints/${card.name}) or ship these weights float-only under another name (tools/scripts/ship-checkpoint.sh <run> <name> --no-export)`;
 }
 
 const pct = (x: number | null): string => (x === null ? "-" : `${(100 * x).toFixed(2)}%`);
