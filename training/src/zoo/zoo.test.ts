@@ -50,7 +50,9 @@ describe("model zoo", () => {
         const classes = layerClasses(m);
         if (config.role === "student") {
           // Students binarise with Sign; the -relu ablations swap in ReLU where their config says.
-          const acts = new Set(config.layers.map((l) => ("activation" in l ? l.activation : "none")));
+          const acts = new Set(
+            config.layers.map((l) => ("activation" in l ? l.activation : "none")),
+          );
           expect(classes.includes("SignSTE")).toBe(acts.has("sign"));
           expect(classes.includes("ReLU")).toBe(acts.has("relu"));
           expect(acts.has("sign") || acts.has("relu")).toBe(true);
