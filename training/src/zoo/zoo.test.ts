@@ -16,6 +16,7 @@ const expectedNames = [
   "cifarnet2-relu1",
   "cifarnet2-relu3",
   "cifarnet2-typical",
+  "cifarnet2-typical-relu",
   "cifarnet3",
   "cifarnet4",
   "cifarnet5",
