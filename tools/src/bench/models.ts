@@ -17,6 +17,12 @@ import type { Suite, SuiteOptions } from "./types";
 
 export const MNIST_MODELS = ["mnistnet1", "mnistnet2", "mnistnet3"];
 export const CIFAR_MODELS = ["cifarnet2", "cifarnet2-typical"];
+/**
+ * Not paper networks: the CifarNet2 pair with ReLU in place of Sign after every CONV
+ * (checkpoints/NOTES.md, "Sign vs ReLU"), benchmarked beside the paper's so that
+ * Tables 2-3 show what their accuracy costs under MPC.
+ */
+export const CIFAR_ABLATION_MODELS = ["cifarnet2-relu", "cifarnet2-typical-relu"];
 
 export interface ModelInfo {
   name: string;
@@ -240,7 +246,7 @@ export async function runModelsBench(
 ): Promise<ModelsResults> {
   const t0 = performance.now();
   const { tf, name: tfBackend } = await initBackend({ log: () => {} });
-  const names = opts.models ?? [...MNIST_MODELS, ...CIFAR_MODELS];
+  const names = opts.models ?? [...MNIST_MODELS, ...CIFAR_MODELS, ...CIFAR_ABLATION_MODELS];
   const cifarLimit = opts.cifarLimit ?? DEFAULT_CIFAR_LIMIT;
   if (!Number.isInteger(cifarLimit) || cifarLimit < 1 || cifarLimit > 10_000) {
     throw new Error(`--cifar-limit must be an integer from 1 to 10000, got ${cifarLimit}`);
@@ -319,7 +325,7 @@ export async function runModelsBench(
 
 export const modelsSuite: Suite = {
   describe:
-    "secure evaluation (3 processes, LAN/WAN shaping) of MnistNet1-3 and CifarNet2 typical/separable: time, rounds, MB, accuracy, throughput, plaintext baselines",
+    "secure evaluation (3 processes, LAN/WAN shaping) of MnistNet1-3, CifarNet2 typical/separable and their ReLU ablations: time, rounds, MB, accuracy, throughput, plaintext baselines",
   run: async (opts) => {
     await runModelsBench(opts);
   },

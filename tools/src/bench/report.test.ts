@@ -238,6 +238,60 @@ describe("renderReport", () => {
     expect(twin).toContain("| ours: CifarNet2 (separable) | trained without KD (OriNet) |");
     expect(twin).not.toContain("**Random weights (cost only):** CifarNet2");
   });
+  it("adds the ReLU ablations to Tables 2-3 only when they were benchmarked", () => {
+    expect(md).not.toContain("ReLU (ablation)");
+    const cifar = (name: string, params: number) => ({
+      name,
+      dataset: "cifar10",
+      weights: "trained" as const,
+      label: "trained",
+      params,
+      gap: null,
+    });
+    const withAblations = renderReport({
+      results: {
+        models: {
+          ...header("models", true),
+          ...models,
+          models: [
+            cifar("cifarnet2-typical", 387322),
+            cifar("cifarnet2", 67914),
+            cifar("cifarnet2-typical-relu", 387322),
+            cifar("cifarnet2-relu", 67914),
+          ],
+          secure: [
+            row("cifarnet2-typical", "batch1", "lan", "secure", 400),
+            row("cifarnet2", "batch1", "lan", "secure", 300),
+            row("cifarnet2-typical-relu", "batch1", "lan", "secure", 800),
+            row("cifarnet2-relu", "batch1", "lan", "secure", 600),
+          ],
+          plain: [],
+        } as unknown as ResultsFile,
+      },
+      figures,
+    });
+    const t2 = withAblations.slice(
+      withAblations.indexOf("## Table 2"),
+      withAblations.indexOf("## Table 3"),
+    );
+    const lines = t2.split("\n").filter((l) => l.startsWith("| ours"));
+    expect(lines.map((l) => l.split(" | ")[0])).toEqual([
+      "| ours: CifarNet2 typical BNN",
+      "| ours: CifarNet2 (separable)",
+      "| ours: change",
+      "| ours: CifarNet2 typical, ReLU (ablation)",
+      "| ours: CifarNet2 (separable), ReLU (ablation)",
+      "| ours (ReLU): change",
+    ]);
+    // each change row compares its own pair: 400 -> 300 ms and 800 -> 600 ms are both -25%
+    expect(lines[2]).toContain("| -25.0% |");
+    expect(lines[5]).toContain("| -25.0% |");
+    const t3 = withAblations.slice(withAblations.indexOf("## Table 3"));
+    expect(t3).toContain(
+      "| ours: CifarNet2 (separable), ReLU (ablation), secure MSB, trained | 0.600",
+    );
+    expect(t3).toContain("| ours: CifarNet2 typical, ReLU (ablation), secure MSB, trained | 0.800");
+  });
   it("marks failed runs, missing models and missing suites as gaps", () => {
     expect(md).toContain("| MnistNet1 | ours, cbnn MSB (opt-in, leaks) | trained | gap: failed |");
     expect(md).toContain("cbnn refused: bound unknown");

@@ -66,6 +66,8 @@ const MODEL_TITLE: Record<string, string> = {
   mnistnet3: "MnistNet3",
   cifarnet2: "CifarNet2 (separable)",
   "cifarnet2-typical": "CifarNet2 typical BNN",
+  "cifarnet2-relu": "CifarNet2 (separable), ReLU (ablation)",
+  "cifarnet2-typical-relu": "CifarNet2 typical, ReLU (ablation)",
 };
 const title = (m: string) => MODEL_TITLE[m] ?? m;
 
@@ -324,7 +326,10 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       params?: number;
     }
   > = {};
-  for (const model of ["cifarnet2-typical", "cifarnet2"]) {
+  const ablations = ["cifarnet2-typical-relu", "cifarnet2-relu"].filter((x) =>
+    m.models.some((i) => i.name === x),
+  );
+  for (const model of ["cifarnet2-typical", "cifarnet2", ...ablations]) {
     const info = m.models.find((x) => x.name === model);
     const lan = find(m.secure, model, "batch1", "lan", "secure");
     const wan = find(m.secure, model, "batch1", "wan", "secure");
@@ -350,19 +355,28 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       info ? String(info.params) : "-",
     ]);
   }
-  const a = vals["cifarnet2-typical"]!;
-  const b = vals.cifarnet2!;
-  rows.push([
-    "ours: change",
-    "",
-    change(a.lan, b.lan),
-    change(a.wan, b.wan),
-    change(a.mb, b.mb),
-    change(a.off, b.off),
-    change(a.setup, b.setup),
-    a.acc != null && b.acc != null ? pointsChange(100 * (b.acc - a.acc)) : "-",
-    change(a.params, b.params),
-  ]);
+  const changeRow = (label: string, from: string, to: string): string[] => {
+    const a = vals[from]!;
+    const b = vals[to]!;
+    return [
+      label,
+      "",
+      change(a.lan, b.lan),
+      change(a.wan, b.wan),
+      change(a.mb, b.mb),
+      change(a.off, b.off),
+      change(a.setup, b.setup),
+      a.acc != null && b.acc != null ? pointsChange(100 * (b.acc - a.acc)) : "-",
+      change(a.params, b.params),
+    ];
+  };
+  // the change row sits under the pair it compares: typical -> separable, Sign first
+  const ablationRows = rows.splice(2);
+  rows.push(changeRow("ours: change", "cifarnet2-typical", "cifarnet2"));
+  if (ablations.length === 2) {
+    rows.push(...ablationRows);
+    rows.push(changeRow("ours (ReLU): change", "cifarnet2-typical-relu", "cifarnet2-relu"));
+  } else rows.push(...ablationRows);
   const [pt, ps] = PAPER_TABLE2 as [PaperRow, PaperRow];
   rows.push([
     `paper: Typical BNN`,
@@ -404,6 +418,11 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       ranOn(src),
       "",
       "Secure MSB (default), batch 1, times median [min-max] seconds per image as in Table 1 (offline step + online step of one call). Comm.: online MB per image, all parties (the paper does not say whether its Comm. includes preprocessing); Offline MB/image and Model setup MB as in Table 1. Params: the tfjs model's weights including BN moving statistics. Change: separable relative to typical; the paper's change row is recomputed from its printed values (it prints -35.8% for Comm., its values give -34.1%).",
+      ...(ablations.length
+        ? [
+            "ReLU (ablation) rows: the same networks with ReLU in place of Sign after every CONV (not paper networks; checkpoints/NOTES.md, Sign vs ReLU): the accuracy a user buys with more rounds and bytes. Their exports are made with `--merge-separable`, which turns each depthwise + pointwise pair into one plain convolution of the typical net's shape, so under MPC the two ReLU nets do the same work.",
+          ]
+        : []),
       cifarNote(m),
       `Paper rows: ${PAPER_CITATION}, Table 2.`,
       "",
@@ -434,6 +453,19 @@ function table3(m: ModelsResults, src: ResultsFile): string {
     f((lan ?? wan)?.result?.onlineMBPerImage, 3),
     info ? accCell(acc) : `${GAP}: not benchmarked`,
   ]);
+  for (const model of ["cifarnet2-relu", "cifarnet2-typical-relu"]) {
+    const ab = m.models.find((x) => x.name === model);
+    if (!ab) continue;
+    const abLan = find(m.secure, model, "batch1", "lan", "secure");
+    const abWan = find(m.secure, model, "batch1", "wan", "secure");
+    rows.push([
+      `ours: ${title(model)}, secure MSB, ${weightsNote(ab)}`,
+      timeCell(abLan),
+      timeCell(abWan),
+      f((abLan ?? abWan)?.result?.onlineMBPerImage, 3),
+      accCell(find(m.secure, model, "accuracy", "lan", "secure")),
+    ]);
+  }
   return [
     "## Table 3: CIFAR-10 beside prior work (paper Table 3)",
     "",
