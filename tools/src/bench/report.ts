@@ -329,7 +329,7 @@ function table2(m: ModelsResults, src: ResultsFile): string {
   const ablations = ["cifarnet2-typical-relu", "cifarnet2-relu"].filter((x) =>
     m.models.some((i) => i.name === x),
   );
-  for (const model of ["cifarnet2-typical", "cifarnet2", ...ablations]) {
+  const ourRow = (model: string): string[] => {
     const info = m.models.find((x) => x.name === model);
     const lan = find(m.secure, model, "batch1", "lan", "secure");
     const wan = find(m.secure, model, "batch1", "wan", "secure");
@@ -343,7 +343,7 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       acc: acc?.result?.accuracy,
       params: info?.params,
     };
-    rows.push([
+    return [
       `ours: ${title(model)}`,
       info ? weightsNote(info) : `${GAP}: not benchmarked`,
       timeCell(lan),
@@ -353,8 +353,8 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       f((lan ?? wan)?.result?.modelSetupMB, 3),
       accCell(acc),
       info ? String(info.params) : "-",
-    ]);
-  }
+    ];
+  };
   const changeRow = (label: string, from: string, to: string): string[] => {
     const a = vals[from]!;
     const b = vals[to]!;
@@ -370,13 +370,13 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       change(a.params, b.params),
     ];
   };
-  // the change row sits under the pair it compares: typical -> separable, Sign first
-  const ablationRows = rows.splice(2);
+  // each change row sits under the pair it compares (typical -> separable), Sign first
+  rows.push(ourRow("cifarnet2-typical"), ourRow("cifarnet2"));
   rows.push(changeRow("ours: change", "cifarnet2-typical", "cifarnet2"));
+  rows.push(...ablations.map(ourRow));
   if (ablations.length === 2) {
-    rows.push(...ablationRows);
     rows.push(changeRow("ours (ReLU): change", "cifarnet2-typical-relu", "cifarnet2-relu"));
-  } else rows.push(...ablationRows);
+  }
   const [pt, ps] = PAPER_TABLE2 as [PaperRow, PaperRow];
   rows.push([
     `paper: Typical BNN`,
@@ -442,29 +442,25 @@ function table3(m: ModelsResults, src: ResultsFile): string {
       f(p.commMB, 3),
       f(p.accPct, 2),
     ]);
-  const info = m.models.find((x) => x.name === "cifarnet2");
-  const lan = find(m.secure, "cifarnet2", "batch1", "lan", "secure");
-  const wan = find(m.secure, "cifarnet2", "batch1", "wan", "secure");
-  const acc = find(m.secure, "cifarnet2", "accuracy", "lan", "secure");
-  rows.push([
-    `ours: CifarNet2, secure MSB${info ? `, ${weightsNote(info)}` : ""}`,
-    timeCell(lan),
-    timeCell(wan),
-    f((lan ?? wan)?.result?.onlineMBPerImage, 3),
-    info ? accCell(acc) : `${GAP}: not benchmarked`,
-  ]);
+  const ourRow = (model: string, name: string): string[] => {
+    const info = m.models.find((x) => x.name === model);
+    const lan = find(m.secure, model, "batch1", "lan", "secure");
+    const wan = find(m.secure, model, "batch1", "wan", "secure");
+    return [
+      `${name}, secure MSB${info ? `, ${weightsNote(info)}` : ""}`,
+      timeCell(lan),
+      timeCell(wan),
+      f((lan ?? wan)?.result?.onlineMBPerImage, 3),
+      info
+        ? accCell(find(m.secure, model, "accuracy", "lan", "secure"))
+        : `${GAP}: not benchmarked`,
+    ];
+  };
+  rows.push(ourRow("cifarnet2", "ours: CifarNet2"));
+  // the ReLU ablations only when they were benchmarked
   for (const model of ["cifarnet2-relu", "cifarnet2-typical-relu"]) {
-    const ab = m.models.find((x) => x.name === model);
-    if (!ab) continue;
-    const abLan = find(m.secure, model, "batch1", "lan", "secure");
-    const abWan = find(m.secure, model, "batch1", "wan", "secure");
-    rows.push([
-      `ours: ${title(model)}, secure MSB, ${weightsNote(ab)}`,
-      timeCell(abLan),
-      timeCell(abWan),
-      f((abLan ?? abWan)?.result?.onlineMBPerImage, 3),
-      accCell(find(m.secure, model, "accuracy", "lan", "secure")),
-    ]);
+    if (!m.models.some((x) => x.name === model)) continue;
+    rows.push(ourRow(model, `ours: ${title(model)}`));
   }
   return [
     "## Table 3: CIFAR-10 beside prior work (paper Table 3)",
