@@ -14,13 +14,17 @@ function positiveInt(flag: string): (v: string) => number {
 const program = new Command()
   .name("pnpm bench")
   .description(
-    "Run benchmark suites: each writes bench/results/<suite>.json, then docs/RESULTS.md is re-rendered from all results present. Both are tracked in git: a run (--quick too) replaces the committed numbers; git checkout bench/results docs/RESULTS.md restores them",
+    "Run benchmark suites: each writes bench/results/<suite>.json, then docs/RESULTS.md is re-rendered from all results present. Both are tracked in git: a full run replaces the committed numbers (git checkout bench/results docs/RESULTS.md restores them). --quick (smoke) runs write bench/results-quick/ and bench/results-quick/RESULTS.md instead, ignored by git, and leave the committed numbers alone",
   )
   .argument(
     "[suites...]",
-    `suites to run (${Object.keys(suites).join(", ")}), "all", or "report" (re-render docs/RESULTS.md only); default: all`,
+    `suites to run (${Object.keys(suites).join(", ")}), "all", or "report" (re-render docs/RESULTS.md only; with --quick bench/results-quick/RESULTS.md); default: all`,
   )
-  .option("--quick", "fewer repeats, smaller inputs (smoke run, < 5 min for all)", false)
+  .option(
+    "--quick",
+    "fewer repeats, smaller inputs (smoke run, < 5 min for all); results go to bench/results-quick/, not the committed bench/results/",
+    false,
+  )
   .option(
     "--cifar-limit <n>",
     `models suite: CIFAR-10 accuracy and throughput runs on the first n test images (10000 = the full test set; --quick uses at most 20)`,
@@ -55,7 +59,7 @@ const program = new Command()
         `== ${chosen.join(", ")}${opts.quick ? " (--quick)" : ""}: ${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
       );
     }
-    console.log(`wrote ${await writeReport()}`);
+    console.log(`wrote ${await writeReport({ quick: opts.quick })}`);
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -8,8 +8,21 @@ export { describeRun, type GitInfo, gitInfo, type MachineInfo, machineInfo } fro
 export { type Figure, renderFigures } from "./figures";
 export { DEFAULT_CIFAR_LIMIT, type ModelsResults, runModelsBench } from "./models";
 export { type ProtocolsResults, runProtocolsBench } from "./protocols";
-export { RESULTS_MD, type ReportInput, renderReport, writeReport } from "./report";
-export { RESULTS_DIR, type ResultsFile, readAllResults, writeResults } from "./results";
+export {
+  QUICK_RESULTS_MD,
+  RESULTS_MD,
+  type ReportInput,
+  renderReport,
+  writeReport,
+} from "./report";
+export {
+  QUICK_RESULTS_DIR,
+  RESULTS_DIR,
+  type ResultsFile,
+  readAllResults,
+  resultsDirFor,
+  writeResults,
+} from "./results";
 export { fmt, stats, type TimingStats, timeIt } from "./stats";
 export { runTrainingBench, type TrainingResults } from "./training";
 export type { Suite, SuiteOptions } from "./types";

@@ -302,6 +302,29 @@ describe("renderReport", () => {
     expect(md).toContain("**Gap:** no `bench/results/protocols.json`");
     expect(md).toContain("**Gap:** no pair of runs.");
   });
+  it("renders smoke runs as their own report, from bench/results-quick, without figures", () => {
+    const smoke = renderReport({
+      results: { models: { ...header("models", true), ...models } as unknown as ResultsFile },
+      figures,
+      quick: true,
+    });
+    expect(smoke).toMatch(/^# Results of smoke runs \(--quick\)\n/);
+    expect(smoke).toContain(
+      "from `bench/results-quick/*.json` (re-render: `pnpm bench report --quick`)",
+    );
+    expect(smoke).toContain("the full runs' numbers are in docs/RESULTS.md.");
+    expect(smoke).toContain(
+      "**Gap:** no `bench/results-quick/protocols.json` (run `pnpm bench protocols --quick`)",
+    );
+    expect(smoke).not.toContain("![Accuracy vs lambda]");
+    expect(smoke).toContain("## Figures\n\nNot rendered for smoke runs");
+    // the same tables as the full report: only the frame differs
+    expect(smoke).toContain(
+      "| MnistNet1 | ours, cbnn MSB (opt-in, leaks) | trained | gap: failed |",
+    );
+    expect(md).toMatch(/^# Results\n/);
+    expect(md).toContain("from `bench/results/*.json` (re-render: `pnpm bench report`)");
+  });
   it("computes ratios from the measured numbers (cost of security, paper change)", () => {
     expect(md).toContain(
       "| MnistNet1 | 31.10 [30.10-32.10] | 0.100 [-0.900-1.100] | 1.300 [0.300-2.300] | 311x | 23.9x |",

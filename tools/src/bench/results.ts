@@ -11,6 +11,17 @@ import { type GitInfo, gitInfo, type MachineInfo, machineInfo, REPO_ROOT } from 
 
 export const RESULTS_DIR = path.join(REPO_ROOT, "bench", "results");
 
+/**
+ * Where `--quick` (smoke) runs write: bench/results-quick/, ignored by git, so
+ * that a smoke run never replaces the committed numbers of a full run.
+ */
+export const QUICK_RESULTS_DIR = path.join(REPO_ROOT, "bench", "results-quick");
+
+/** The results directory of a full run (tracked) or a `--quick` run (ignored by git). */
+export function resultsDirFor(quick: boolean): string {
+  return quick ? QUICK_RESULTS_DIR : RESULTS_DIR;
+}
+
 /** Fields every results file carries besides the suite's own data. */
 export interface ResultsHeader {
   suite: string;
@@ -25,7 +36,7 @@ export interface ResultsHeader {
 
 export type ResultsFile = ResultsHeader & Record<string, unknown>;
 
-/** Write bench/results/<name>.json (temp file + rename), with the machine and commit it ran on. */
+/** Write <dir>/<name>.json (default bench/results; temp file + rename), with the machine and commit it ran on. */
 export function writeResults(name: string, data: object, dir = RESULTS_DIR): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
@@ -41,7 +52,7 @@ export function writeResults(name: string, data: object, dir = RESULTS_DIR): str
   return file;
 }
 
-/** Every bench/results/*.json present, by suite name; a file that is not valid JSON throws naming it. */
+/** Every <dir>/*.json present (default bench/results), by suite name; a file that is not valid JSON throws naming it. */
 export function readAllResults(dir = RESULTS_DIR): Record<string, ResultsFile> {
   const out: Record<string, ResultsFile> = {};
   if (!existsSync(dir)) return out;
