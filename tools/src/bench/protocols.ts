@@ -39,7 +39,9 @@ export async function runProtocolsBench(opts: SuiteOptions): Promise<ProtocolsRe
   console.log(formatShapingBench(shaping));
   const durationS = (performance.now() - t0) / 1000;
   const results: ProtocolsResults = { quick: opts.quick, durationS, protocols, gemm, shaping };
-  console.log(`wrote ${writeResults("protocols", results, resultsDirFor(opts.quick))} (${durationS.toFixed(0)} s)`);
+  console.log(
+    `wrote ${writeResults("protocols", results, resultsDirFor(opts.quick))} (${durationS.toFixed(0)} s)`,
+  );
   return results;
 }
 

@@ -132,7 +132,9 @@ export async function runTrainingBench(opts: SuiteOptions): Promise<TrainingResu
   }
   const durationS = (performance.now() - t0) / 1000;
   const results: TrainingResults = { quick: q, durationS, backend, cases, parallel };
-  console.log(`wrote ${writeResults("training", results, resultsDirFor(opts.quick))} (${durationS.toFixed(0)} s)`);
+  console.log(
+    `wrote ${writeResults("training", results, resultsDirFor(opts.quick))} (${durationS.toFixed(0)} s)`,
+  );
   return results;
 }
 
