@@ -1,8 +1,9 @@
 /**
  * Renders docs/RESULTS.md from every bench/results/*.json present (and the
  * figures found by figures.ts); `--quick` runs render
- * bench/results-quick/RESULTS.md from bench/results-quick/*.json instead. Pure: `renderReport` takes the parsed files,
- * so it is tested on fixtures; `writeReport` reads, renders and writes.
+ * bench/results-quick/RESULTS.md from bench/results-quick/*.json instead.
+ * Pure: `renderReport` takes the parsed files, so it is tested on fixtures;
+ * `writeReport` reads, renders and writes.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
