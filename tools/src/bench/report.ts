@@ -799,7 +799,7 @@ export interface ReportInput {
   quick?: boolean;
 }
 
-/** The markdown of docs/RESULTS.md for the results present; missing suites are listed as gaps. */
+/** The markdown of docs/RESULTS.md (with `quick`, of bench/results-quick/RESULTS.md) for the results present; missing suites are listed as gaps. */
 export function renderReport({ results, figures: figs, cards, quick: smoke }: ReportInput): string {
   const dir = smoke ? "bench/results-quick" : "bench/results";
   const q = smoke ? " --quick" : "";

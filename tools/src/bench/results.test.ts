@@ -21,13 +21,15 @@ describe("results files", () => {
     expect(resultsDirFor(true)).toBe(QUICK_RESULTS_DIR);
     expect(QUICK_RESULTS_DIR).not.toBe(RESULTS_DIR);
     const rel = (p: string) => path.relative(REPO_ROOT, path.join(p, "models.json"));
-    // git check-ignore exits 0 for an ignored path and 1 for a tracked-able one
+    // git check-ignore exits 0 for an ignored path and 1 for one that is not;
+    // --no-index asks the ignore rules even about tracked files (bench/results is tracked)
     const ignored = (p: string) => {
       try {
-        execFileSync("git", ["check-ignore", "-q", rel(p)], { cwd: REPO_ROOT });
+        execFileSync("git", ["check-ignore", "-q", "--no-index", rel(p)], { cwd: REPO_ROOT });
         return true;
-      } catch {
-        return false;
+      } catch (e) {
+        if ((e as { status?: number }).status === 1) return false;
+        throw e;
       }
     };
     expect(ignored(QUICK_RESULTS_DIR)).toBe(true);

@@ -8,7 +8,7 @@ export interface SuiteOptions {
   cifarLimit?: number;
 }
 
-/** One benchmark suite: prints its results and may write bench/results/<name>.json. */
+/** One benchmark suite: prints its results and may write bench/results/<name>.json (bench/results-quick/<name>.json with --quick). */
 export interface Suite {
   describe: string;
   run(opts: SuiteOptions): Promise<void>;
