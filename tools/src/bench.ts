@@ -22,7 +22,7 @@ const program = new Command()
   )
   .option(
     "--quick",
-    "fewer repeats, smaller inputs (smoke run, < 5 min for all); results go to bench/results-quick/, not the committed bench/results/",
+    "fewer repeats, smaller inputs (smoke run, about 5 min for all on 2 cores); results go to bench/results-quick/, not the committed bench/results/",
     false,
   )
   .option(
