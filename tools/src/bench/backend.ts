@@ -8,7 +8,7 @@ import {
   TRAIN_STEP_MODULE,
   trainStep,
 } from "@cbnn/training";
-import { resultsDirFor, writeResults } from "./results";
+import { writeResults } from "./results";
 import { fmt, type TimingStats, timeIt } from "./stats";
 import type { Suite, SuiteOptions } from "./types";
 
@@ -200,20 +200,16 @@ export async function runBackendBench(opts: SuiteOptions & { backend?: "auto" | 
         `DataParallel x2 workers ${fmt(dataParallel.parallel)}; speedup ${dataParallel.speedup.toFixed(2)}x`,
     );
   }
-  const file = writeResults(
-    "backend",
-    {
-      dataParallel,
-      quick: opts.quick,
-      config: cfg,
-      backend: name,
-      step: { [name]: main, cpu },
-      ratioCpuOverBackend: ratio,
-      wasmOwnSlowKernels: wasmOwnKernels,
-      kernels,
-    },
-    resultsDirFor(opts.quick),
-  );
+  const file = writeResults("backend", {
+    dataParallel,
+    quick: opts.quick,
+    config: cfg,
+    backend: name,
+    step: { [name]: main, cpu },
+    ratioCpuOverBackend: ratio,
+    wasmOwnSlowKernels: wasmOwnKernels,
+    kernels,
+  });
   console.log(`wrote ${file}`);
 }
 

@@ -10,7 +10,7 @@ import type { MsbChoice, NetName } from "@cbnn/inference";
 import { accuracy, argmaxRows, evaluateFixed } from "@cbnn/shared";
 import { initBackend, normaliseBatch, type Tf } from "@cbnn/training";
 import { type ModelSource, modelSource } from "./models-source";
-import { resultsDirFor, writeResults } from "./results";
+import { writeResults } from "./results";
 import { type SecureRunSummary, secureRun } from "./secure-run";
 import { fmt, type TimingStats, timeIt } from "./stats";
 import type { Suite, SuiteOptions } from "./types";
@@ -318,7 +318,7 @@ export async function runModelsBench(
     secure,
     plain,
   };
-  const file = writeResults("models", results, resultsDirFor(opts.quick));
+  const file = writeResults("models", results);
   log(`wrote ${file} (${durationS.toFixed(0)} s)`);
   return results;
 }

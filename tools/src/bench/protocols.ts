@@ -14,7 +14,7 @@ import {
   type ProtocolsBenchResult,
   type ShapingBenchRow,
 } from "@cbnn/inference";
-import { resultsDirFor, writeResults } from "./results";
+import { writeResults } from "./results";
 import type { Suite, SuiteOptions } from "./types";
 
 export interface ProtocolsResults {
@@ -39,9 +39,7 @@ export async function runProtocolsBench(opts: SuiteOptions): Promise<ProtocolsRe
   console.log(formatShapingBench(shaping));
   const durationS = (performance.now() - t0) / 1000;
   const results: ProtocolsResults = { quick: opts.quick, durationS, protocols, gemm, shaping };
-  console.log(
-    `wrote ${writeResults("protocols", results, resultsDirFor(opts.quick))} (${durationS.toFixed(0)} s)`,
-  );
+  console.log(`wrote ${writeResults("protocols", results)} (${durationS.toFixed(0)} s)`);
   return results;
 }
 

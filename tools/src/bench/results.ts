@@ -36,8 +36,16 @@ export interface ResultsHeader {
 
 export type ResultsFile = ResultsHeader & Record<string, unknown>;
 
-/** Write <dir>/<name>.json (default bench/results; temp file + rename), with the machine and commit it ran on. */
-export function writeResults(name: string, data: object, dir = RESULTS_DIR): string {
+/**
+ * Write <dir>/<name>.json (temp file + rename), with the machine and commit it
+ * ran on. The directory follows the data's own `quick` flag unless given, so a
+ * smoke run's file cannot land among the committed full-run results.
+ */
+export function writeResults<T extends { quick?: boolean }>(
+  name: string,
+  data: T,
+  dir = resultsDirFor(data.quick === true),
+): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
   const body = {

@@ -18,7 +18,7 @@ import {
   type Tf,
   timeDataParallel,
 } from "@cbnn/training";
-import { resultsDirFor, writeResults } from "./results";
+import { writeResults } from "./results";
 import { fmt, type TimingStats, timeIt } from "./stats";
 import type { Suite, SuiteOptions } from "./types";
 
@@ -132,9 +132,7 @@ export async function runTrainingBench(opts: SuiteOptions): Promise<TrainingResu
   }
   const durationS = (performance.now() - t0) / 1000;
   const results: TrainingResults = { quick: q, durationS, backend, cases, parallel };
-  console.log(
-    `wrote ${writeResults("training", results, resultsDirFor(opts.quick))} (${durationS.toFixed(0)} s)`,
-  );
+  console.log(`wrote ${writeResults("training", results)} (${durationS.toFixed(0)} s)`);
   return results;
 }
 
