@@ -17,6 +17,7 @@ const expectedNames = [
   "cifarnet2-relu3",
   "cifarnet2-typical",
   "cifarnet2-typical-relu",
+  "cifarnet2-typical-relu3",
   "cifarnet3",
   "cifarnet4",
   "cifarnet5",
