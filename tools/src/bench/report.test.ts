@@ -258,12 +258,16 @@ describe("renderReport", () => {
             cifar("cifarnet2", 67914),
             cifar("cifarnet2-typical-relu", 387322),
             cifar("cifarnet2-relu", 67914),
+            cifar("cifarnet2-relu3", 67914),
+            cifar("cifarnet2-typical-relu3", 387322),
           ],
           secure: [
             row("cifarnet2-typical", "batch1", "lan", "secure", 400),
             row("cifarnet2", "batch1", "lan", "secure", 300),
             row("cifarnet2-typical-relu", "batch1", "lan", "secure", 800),
             row("cifarnet2-relu", "batch1", "lan", "secure", 600),
+            row("cifarnet2-typical-relu3", "batch1", "lan", "secure", 500),
+            row("cifarnet2-relu3", "batch1", "lan", "secure", 450),
           ],
           plain: [],
         } as unknown as ResultsFile,
@@ -282,15 +286,50 @@ describe("renderReport", () => {
       "| ours: CifarNet2 typical, ReLU (ablation)",
       "| ours: CifarNet2 (separable), ReLU (ablation)",
       "| ours (ReLU): change",
+      "| ours: CifarNet2 typical, ReLU after CONV 7-9 (ablation)",
+      "| ours: CifarNet2 (separable), ReLU after CONV 7-9 (ablation)",
+      "| ours (ReLU after CONV 7-9): change",
     ]);
-    // each change row compares its own pair: 400 -> 300 ms and 800 -> 600 ms are both -25%
+    // each change row compares its own pair: 400 -> 300 ms and 800 -> 600 ms are both -25%,
+    // 500 -> 450 ms is -10%
     expect(lines[2]).toContain("| -25.0% |");
     expect(lines[5]).toContain("| -25.0% |");
+    expect(lines[8]).toContain("| -10.0% |");
     const t3 = withAblations.slice(withAblations.indexOf("## Table 3"));
     expect(t3).toContain(
       "| ours: CifarNet2 (separable), ReLU (ablation), secure MSB, trained | 0.600",
     );
     expect(t3).toContain("| ours: CifarNet2 typical, ReLU (ablation), secure MSB, trained | 0.800");
+    expect(t3).toContain(
+      "| ours: CifarNet2 (separable), ReLU after CONV 7-9 (ablation), secure MSB, trained | 0.450",
+    );
+  });
+  it("leaves out the change row of an ablation pair benchmarked only in part", () => {
+    const one = renderReport({
+      results: {
+        models: {
+          ...header("models", true),
+          ...models,
+          models: [
+            {
+              name: "cifarnet2-relu3",
+              dataset: "cifar10",
+              weights: "trained",
+              label: "trained",
+              params: 67914,
+              gap: null,
+            },
+          ],
+          secure: [row("cifarnet2-relu3", "batch1", "lan", "secure", 450)],
+          plain: [],
+        } as unknown as ResultsFile,
+      },
+      figures,
+    });
+    const t2 = one.slice(one.indexOf("## Table 2"), one.indexOf("## Table 3"));
+    expect(t2).toContain("| ours: CifarNet2 (separable), ReLU after CONV 7-9 (ablation) |");
+    expect(t2).not.toContain("ours (ReLU after CONV 7-9): change");
+    expect(t2).not.toContain("CifarNet2 typical, ReLU after CONV 7-9");
   });
   it("marks failed runs, missing models and missing suites as gaps", () => {
     expect(md).toContain("| MnistNet1 | ours, cbnn MSB (opt-in, leaks) | trained | gap: failed |");

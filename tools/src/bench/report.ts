@@ -72,7 +72,18 @@ const MODEL_TITLE: Record<string, string> = {
   "cifarnet2-typical": "CifarNet2 typical BNN",
   "cifarnet2-relu": "CifarNet2 (separable), ReLU (ablation)",
   "cifarnet2-typical-relu": "CifarNet2 typical, ReLU (ablation)",
+  "cifarnet2-relu3": "CifarNet2 (separable), ReLU after CONV 7-9 (ablation)",
+  "cifarnet2-typical-relu3": "CifarNet2 typical, ReLU after CONV 7-9 (ablation)",
 };
+/**
+ * The CIFAR-10 ablation pairs (typical, separable) and the label of the change row
+ * between them, in the order Tables 2-3 list them; a model shows only when benchmarked.
+ */
+const ABLATION_PAIRS: readonly (readonly [string, string, string])[] = [
+  ["cifarnet2-typical-relu", "cifarnet2-relu", "ours (ReLU): change"],
+  ["cifarnet2-typical-relu3", "cifarnet2-relu3", "ours (ReLU after CONV 7-9): change"],
+];
+const benchmarked = (m: ModelsResults, name: string) => m.models.some((i) => i.name === name);
 const title = (m: string) => MODEL_TITLE[m] ?? m;
 
 function find(
@@ -330,9 +341,6 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       params?: number;
     }
   > = {};
-  const ablations = ["cifarnet2-typical-relu", "cifarnet2-relu"].filter((x) =>
-    m.models.some((i) => i.name === x),
-  );
   const ourRow = (model: string): string[] => {
     const info = m.models.find((x) => x.name === model);
     const lan = find(m.secure, model, "batch1", "lan", "secure");
@@ -377,9 +385,10 @@ function table2(m: ModelsResults, src: ResultsFile): string {
   // each change row sits under the pair it compares (typical -> separable), Sign first
   rows.push(ourRow("cifarnet2-typical"), ourRow("cifarnet2"));
   rows.push(changeRow("ours: change", "cifarnet2-typical", "cifarnet2"));
-  rows.push(...ablations.map(ourRow));
-  if (ablations.length === 2) {
-    rows.push(changeRow("ours (ReLU): change", "cifarnet2-typical-relu", "cifarnet2-relu"));
+  for (const [typical, separable, label] of ABLATION_PAIRS) {
+    const present = [typical, separable].filter((x) => benchmarked(m, x));
+    rows.push(...present.map(ourRow));
+    if (present.length === 2) rows.push(changeRow(label, typical, separable));
   }
   const [pt, ps] = PAPER_TABLE2 as [PaperRow, PaperRow];
   rows.push([
@@ -422,9 +431,14 @@ function table2(m: ModelsResults, src: ResultsFile): string {
       ranOn(src),
       "",
       "Secure MSB (default), batch 1, times median [min-max] seconds per image as in Table 1 (offline step + online step of one call). Comm.: online MB per image, all parties (the paper does not say whether its Comm. includes preprocessing); Offline MB/image and Model setup MB as in Table 1. Params: the tfjs model's weights including BN moving statistics. Change: separable relative to typical; the paper's change row is recomputed from its printed values (it prints -35.8% for Comm., its values give -34.1%).",
-      ...(ablations.length
+      ...(["cifarnet2-typical-relu", "cifarnet2-relu"].some((x) => benchmarked(m, x))
         ? [
             "ReLU (ablation) rows: the same networks with ReLU in place of Sign after every CONV (not paper networks; checkpoints/NOTES.md, Sign vs ReLU): the accuracy a user buys with more rounds and bytes. Their exports are made with `--merge-separable`, which turns each depthwise + pointwise pair into one plain convolution of the typical net's shape, so under MPC the two ReLU nets do the same work.",
+          ]
+        : []),
+      ...(["cifarnet2-typical-relu3", "cifarnet2-relu3"].some((x) => benchmarked(m, x))
+        ? [
+            "ReLU after CONV 7-9 (ablation) rows: the shipped all-Sign networks with ReLU in place of Sign after the last three CONVs only, trained on from their weights (not paper networks; checkpoints/NOTES.md, ReLU in the last three layers). The separable one is exported with `--merge-separable` too.",
           ]
         : []),
       cifarNote(m),
@@ -462,9 +476,11 @@ function table3(m: ModelsResults, src: ResultsFile): string {
   };
   rows.push(ourRow("cifarnet2", "ours: CifarNet2"));
   // the ReLU ablations only when they were benchmarked
-  for (const model of ["cifarnet2-relu", "cifarnet2-typical-relu"]) {
-    if (!m.models.some((x) => x.name === model)) continue;
-    rows.push(ourRow(model, `ours: ${title(model)}`));
+  for (const [typical, separable] of ABLATION_PAIRS) {
+    for (const model of [separable, typical]) {
+      if (!benchmarked(m, model)) continue;
+      rows.push(ourRow(model, `ours: ${title(model)}`));
+    }
   }
   return [
     "## Table 3: CIFAR-10 beside prior work (paper Table 3)",
