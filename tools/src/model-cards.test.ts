@@ -141,6 +141,11 @@ describe("continued runs (--init)", () => {
     );
     expect(reproduceCommand(stage1, "runs/x")).not.toContain("--sign-grad");
   });
+  it("names the weight average's decay when the run kept one", () => {
+    const ema = { ...stage1, hyper: { ...stage1.hyper, ema: 0.999 } } as TrainRunJson;
+    expect(reproduceCommand(ema, "runs/x")).toContain("--lr-schedule cosine --ema 0.999 --seed 1");
+    expect(reproduceCommand(stage1, "runs/x")).not.toContain("--ema");
+  });
   it("re-runs the run its weights came from first, then continues from it", () => {
     const stage2 = {
       ...stage1,

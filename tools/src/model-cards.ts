@@ -143,6 +143,7 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   parts.push(`--lr ${h.lr}`, `--lr-schedule ${h.lrSchedule}`);
   if (h.weightDecay) parts.push(`--weight-decay ${h.weightDecay}`);
   if (h.signGrad && h.signGrad !== "ste") parts.push(`--sign-grad ${h.signGrad}`);
+  if (h.ema) parts.push(`--ema ${h.ema}`);
   parts.push(`--seed ${h.seed}`);
   const augmentDefault = run.dataset === "cifar10";
   if (run.augment !== augmentDefault) parts.push(run.augment ? "--augment" : "--no-augment");

@@ -16,6 +16,12 @@ import {
   decodeAdamState,
   encodeAdamState,
 } from "../trainer/adam";
+import {
+  decodeWeightSnapshot,
+  encodeWeightSnapshot,
+  type WeightSnapshot,
+  type WeightSnapshotJson,
+} from "../trainer/ema";
 import { writeFileAtomic, writeJsonAtomic } from "./atomic";
 import { MODEL_JSON, saveModel } from "./model-io";
 
@@ -29,6 +35,8 @@ import { MODEL_JSON, saveModel } from "./model-io";
  *        model.json weights.bin          topology + weights (tfjs layers format)
  *        optimizer.json optimizer.bin    Adam moments and step count
  *        state.json                      position (epoch, step), partial epoch sums, history, best
+ *        train-weights.json train-weights.bin  with --ema only: the trained weights (model.json's
+ *                                        are their moving average), which a resume continues from
  *
  * A checkpoint is written into a `.tmp-*` directory and renamed into place
  * when complete; then latest.json is replaced atomically. A run killed at any
@@ -41,6 +49,8 @@ export const LATEST_JSON = "latest.json";
 export const STATE_JSON = "state.json";
 export const OPTIMIZER_JSON = "optimizer.json";
 export const OPTIMIZER_BIN = "optimizer.bin";
+export const TRAIN_WEIGHTS_JSON = "train-weights.json";
+export const TRAIN_WEIGHTS_BIN = "train-weights.bin";
 
 export interface HistoryEntry {
   epoch: number;
@@ -107,6 +117,8 @@ export interface SaveCheckpointInput {
   optimizer: AdamStateData;
   state: TrainState;
   done: boolean;
+  /** With --ema: the trained weights, saved beside the model's (averaged) ones for a resume. */
+  trainWeights?: WeightSnapshot;
 }
 
 /** Writes a full checkpoint for `state` and moves the pointers; returns its directory name. */
@@ -124,6 +136,11 @@ export async function saveCheckpoint(runDir: string, input: SaveCheckpointInput)
     writeFileAtomic(join(tmp, OPTIMIZER_BIN), opt.bin);
     writeJsonAtomic(join(tmp, OPTIMIZER_JSON), opt.json);
     writeJsonAtomic(join(tmp, STATE_JSON), state);
+    if (input.trainWeights) {
+      const tw = encodeWeightSnapshot(input.trainWeights);
+      writeFileAtomic(join(tmp, TRAIN_WEIGHTS_BIN), tw.bin);
+      writeJsonAtomic(join(tmp, TRAIN_WEIGHTS_JSON), tw.json);
+    }
     rmSync(final, { recursive: true, force: true });
     renameSync(tmp, final);
   }
@@ -151,6 +168,8 @@ export interface LoadedCheckpoint {
   dir: string;
   state: TrainState;
   optimizer: AdamStateData;
+  /** The trained weights of an --ema run (absent otherwise). */
+  trainWeights?: WeightSnapshot;
 }
 
 export function loadCheckpointState(dir: string): LoadedCheckpoint {
@@ -159,7 +178,16 @@ export function loadCheckpointState(dir: string): LoadedCheckpoint {
   const binPath = join(dir, OPTIMIZER_BIN);
   if (!existsSync(binPath)) throw new Error(`${binPath}: not found`);
   const optimizer = decodeAdamState(optJson, readFileSync(binPath), binPath);
-  return { dir, state, optimizer };
+  const twJson = join(dir, TRAIN_WEIGHTS_JSON);
+  if (!existsSync(twJson)) return { dir, state, optimizer };
+  const twBin = join(dir, TRAIN_WEIGHTS_BIN);
+  if (!existsSync(twBin)) throw new Error(`${twBin}: not found`);
+  const trainWeights = decodeWeightSnapshot(
+    readJsonFile<WeightSnapshotJson>(twJson),
+    readFileSync(twBin),
+    twBin,
+  );
+  return { dir, state, optimizer, trainWeights };
 }
 
 export type Which = "best" | "latest";

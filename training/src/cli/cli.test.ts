@@ -20,6 +20,10 @@ describe("CLIs", () => {
     const bad = cli("train", ["--model", "mnistnet1", "--lambda", "2"]);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--lambda: 2 is above 1/);
+    expect(h.out).toMatch(/--ema <decay>/);
+    const ema = cli("train", ["--model", "mnistnet1", "--ema", "1"]);
+    expect(ema.code).toBe(1);
+    expect(ema.err).toMatch(/--ema: 1 must be below 1 \(0 = off\)/);
   }, 60_000);
 
   it("evaluate without a target and export of a missing checkpoint fail clearly", () => {

@@ -19,6 +19,16 @@ export function parseNumber(
   };
 }
 
+/** An EMA decay: 0 (off) or a number in (0, 1). */
+export function parseEmaDecay(name: string) {
+  const num = parseNumber(name, { min: 0 });
+  return (v: string): number => {
+    const x = num(v);
+    if (x >= 1) throw new InvalidArgumentError(`${name}: ${x} must be below 1 (0 = off)`);
+    return x;
+  };
+}
+
 export function parseChoice<T extends string>(name: string, choices: readonly T[]) {
   return (v: string): T => {
     if (!(choices as readonly string[]).includes(v)) {

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { BACKEND_CHOICES } from "../backend";
 import { SIGN_GRADS, type SignGrad } from "../layers";
 import { parseLambdas, runSweep } from "../sweep/sweep";
-import { abortOnCtrlC, parseChoice, parseNumber, runMain } from "./common";
+import { abortOnCtrlC, parseChoice, parseEmaDecay, parseNumber, runMain } from "./common";
 
 const program = new Command()
   .name("pnpm sweep")
@@ -46,6 +46,12 @@ const program = new Command()
     "backward pass of the student's Sign: ste (hard-tanh straight-through) or approx (ApproxSign); see pnpm train --help",
     parseChoice("--sign-grad", SIGN_GRADS),
     "ste",
+  )
+  .option(
+    "--ema <decay>",
+    "moving average of the weights with this decay per step (0 = off); see pnpm train --help",
+    parseEmaDecay("--ema"),
+    0,
   )
   .option(
     "--seed <n>",
@@ -94,6 +100,7 @@ interface SweepCli {
   lrSchedule: "constant" | "cosine";
   weightDecay: number;
   signGrad: SignGrad;
+  ema: number;
   seed: number;
   width: number;
   out?: string;
@@ -121,6 +128,7 @@ runMain(async () => {
     lrSchedule: o.lrSchedule,
     weightDecay: o.weightDecay,
     signGrad: o.signGrad,
+    ema: o.ema,
     seed: o.seed,
     width: o.width,
     out: o.out,

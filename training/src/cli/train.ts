@@ -3,7 +3,7 @@ import { BACKEND_CHOICES } from "../backend";
 import { SIGN_GRADS, type SignGrad } from "../layers";
 import { DEFAULT_RUNS_DIR, runTraining } from "../trainer/run";
 import { loadTrainConfig } from "../trainer/train-config";
-import { abortOnCtrlC, parseChoice, parseNumber, runMain } from "./common";
+import { abortOnCtrlC, parseChoice, parseEmaDecay, parseNumber, runMain } from "./common";
 
 const program = new Command()
   .name("pnpm train")
@@ -55,6 +55,12 @@ const program = new Command()
     "backward pass of the students' Sign: ste = hard-tanh straight-through (1 where |x| <= 1), approx = Bi-Real Net's ApproxSign (2 - 2|x| there); the forward pass and the export are the same",
     parseChoice("--sign-grad", SIGN_GRADS),
     "ste",
+  )
+  .option(
+    "--ema <decay>",
+    "keep an exponential moving average of the weights with this decay per step (e.g. 0.999; 0 = off): validation picks the best epoch on the averaged weights, and the checkpoints, export and --init use them",
+    parseEmaDecay("--ema"),
+    0,
   )
   .option(
     "--seed <n>",
@@ -118,6 +124,7 @@ interface TrainCli {
   lrSchedule: "constant" | "cosine";
   weightDecay: number;
   signGrad: SignGrad;
+  ema: number;
   seed: number;
   width: number;
   out?: string;
@@ -156,6 +163,7 @@ runMain(async () => {
     lrSchedule: o.lrSchedule,
     weightDecay: o.weightDecay,
     signGrad: o.signGrad,
+    ema: o.ema,
     seed: o.seed,
     width: o.width,
     out: o.out,

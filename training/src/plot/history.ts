@@ -50,6 +50,8 @@ export function loadHistory(pathOrRun: string): LoadedHistory {
     const wd = run.hyper?.weightDecay;
     if (typeof wd === "number" && wd > 0) label += `, AdamW wd=${wd}`;
     if (run.hyper?.signGrad === "approx") label += ", ApproxSign grad";
+    const ema = run.hyper?.ema;
+    if (typeof ema === "number" && ema > 0) label += `, EMA ${ema}`;
   }
   return { path, label, history };
 }

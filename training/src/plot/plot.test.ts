@@ -133,6 +133,11 @@ describe("plots", () => {
       JSON.stringify({ model: "cifarnet2", kd: null, hyper: { signGrad: "approx" } }),
     );
     expect(loadHistory(d).label).toBe("cifarnet2 no KD, ApproxSign grad");
+    writeFileSync(
+      join(d, "run.json"),
+      JSON.stringify({ model: "cifarnet2", kd: null, hyper: { ema: 0.999 } }),
+    );
+    expect(loadHistory(d).label).toBe("cifarnet2 no KD, EMA 0.999");
     writeFileSync(join(d, "bad.json"), JSON.stringify({ nope: 1 }));
     expect(() => loadHistory(join(d, "bad.json"))).toThrow(/bad\.json: not a history/);
   });

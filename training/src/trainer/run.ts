@@ -54,6 +54,8 @@ export interface RunOptions {
   weightDecay?: number;
   /** Backward pass of the Sign activations: "ste" (hard-tanh, default) or "approx" (ApproxSign). */
   signGrad?: SignGrad;
+  /** Decay of the weights' moving average (0 or absent = none); see trainer HyperParams.ema. */
+  ema?: number;
   width: number;
   out?: string;
   resume: boolean;
@@ -151,7 +153,15 @@ function recordedInit(runDir: string): TrainRunJson["init"] {
 export function hyperParams(
   o: Pick<
     RunOptions,
-    "epochs" | "batch" | "microBatch" | "lr" | "lrSchedule" | "seed" | "weightDecay" | "signGrad"
+    | "epochs"
+    | "batch"
+    | "microBatch"
+    | "lr"
+    | "lrSchedule"
+    | "seed"
+    | "weightDecay"
+    | "signGrad"
+    | "ema"
   >,
 ): HyperParams {
   return {
@@ -164,6 +174,7 @@ export function hyperParams(
     // recorded only when used, so run.json of plain-Adam runs is unchanged
     ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
     ...(o.signGrad && o.signGrad !== "ste" ? { signGrad: o.signGrad } : {}),
+    ...(o.ema ? { ema: o.ema } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ export interface TrainConfig {
   lrSchedule?: LrSchedule;
   weightDecay?: number;
   signGrad?: SignGrad;
+  ema?: number;
   seed?: number;
   width?: number;
   augment?: boolean;

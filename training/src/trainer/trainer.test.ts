@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LATEST_JSON, readLatest } from "../checkpoint/checkpoint";
+import { LATEST_JSON, loadCheckpointState, readLatest } from "../checkpoint/checkpoint";
+import { loadWeightsInto } from "../checkpoint/model-io";
 import {
   crossEntropy,
   syntheticSplit,
@@ -13,6 +14,7 @@ import {
 } from "./test-helpers";
 import {
   decayMask,
+  evaluateFloat,
   type HyperParams,
   type ParallelOptions,
   type TrainerOptions,
@@ -173,6 +175,56 @@ describe("train", () => {
     );
     const r = await train({ ...options(dir, { weightDecay: 0 }), resume: true });
     expect(r.history).toHaveLength(3);
+  });
+});
+
+describe("train with --ema", () => {
+  /** The weights a checkpoint's model.json holds, loaded into a fresh model. */
+  function checkpointModel(dir: string): tf.LayersModel {
+    const m = tinyModel(7);
+    loadWeightsInto(m, dir);
+    return m;
+  }
+  const bits = (a: Float32Array[], b: Float32Array[]) =>
+    a.length === b.length &&
+    a.every((x, i) => Buffer.from(x.buffer).equals(Buffer.from(b[i]!.buffer)));
+
+  it("validates and checkpoints the moving average, keeps the trained weights beside it, and resumes mid-epoch bit-identically", async () => {
+    const hyper = { epochs: 2, ema: 0.9 };
+    const full = await train(options(tmp(), hyper));
+    const fullLatest = join(full.runDir, readLatest(full.runDir)!.latest);
+    // the trained weights are saved beside the checkpoint's, which are their average
+    const tw = loadCheckpointState(fullLatest).trainWeights!;
+    expect(bits(tw.values, weightsOf(full.model))).toBe(true);
+    const avg = checkpointModel(fullLatest);
+    expect(bits(weightsOf(avg), weightsOf(full.model))).toBe(false);
+    // the validation accuracy recorded is the average's
+    expect(evaluateFloat(avg, val, norm).acc).toBe(full.history[1]!.valAcc);
+    expect(JSON.parse(readFileSync(join(full.runDir, "run.json"), "utf8")).hyper.ema).toBe(0.9);
+
+    const dir = tmp();
+    const part = await train({ ...options(dir, hyper), stopAfterSteps: 11 });
+    expect(part.stopped).toBe(true);
+    expect(readLatest(dir)!.step).toBe(3);
+    await expect(train({ ...options(dir, { epochs: 2 }), resume: true })).rejects.toThrow(
+      /hyper.ema was 0.9, now 0 \(--ema/,
+    );
+    const resumed = await train({ ...options(dir, hyper), resume: true });
+    expect(bits(weightsOf(resumed.model), weightsOf(full.model))).toBe(true);
+    const latest = join(dir, readLatest(dir)!.latest);
+    expect(bits(weightsOf(checkpointModel(latest)), weightsOf(avg))).toBe(true);
+    expect(resumed.history.map((h) => h.valAcc)).toEqual(full.history.map((h) => h.valAcc));
+  });
+
+  it("leaves plain runs' checkpoints without train weights, and refuses a resume without them", async () => {
+    const dir = tmp();
+    await train({ ...options(dir), stopAfterEpochs: 1 });
+    const ckpt = join(dir, readLatest(dir)!.latest);
+    expect(existsSync(join(ckpt, "train-weights.bin"))).toBe(false);
+    expect(loadCheckpointState(ckpt).trainWeights).toBeUndefined();
+    await expect(train(options(tmp(), { ema: 1 }))).rejects.toThrow(
+      /ema must be 0 \(off\) or in \(0, 1\)/,
+    );
   });
 });
 

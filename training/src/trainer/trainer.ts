@@ -17,6 +17,7 @@ import {
 import { loadWeightsInto } from "../checkpoint/model-io";
 import type { SignGrad } from "../layers";
 import { Adam } from "./adam";
+import { restoreWeights, snapshotWeights, WeightEma } from "./ema";
 import { type ProgressSink, StderrProgress, silentProgress } from "./progress";
 import { deriveSeed, mulberry32, permutation } from "./rng";
 import { packTargets } from "./worker-entry";
@@ -53,6 +54,12 @@ export interface HyperParams {
   weightDecay?: number;
   /** Backward pass of the Sign activations; absent = "ste" (hard-tanh STE). */
   signGrad?: SignGrad;
+  /**
+   * Decay of an exponential moving average of the weights ({@link WeightEma}); absent
+   * or 0 = none. With it, validation, the best checkpoint and everything read from a
+   * checkpoint's weights (export, --init, evaluate) use the averaged weights.
+   */
+  ema?: number;
 }
 
 /**
@@ -159,6 +166,8 @@ export function validateHyper(h: HyperParams): void {
   const wd = h.weightDecay ?? 0;
   if (!(wd >= 0) || !Number.isFinite(wd))
     throw new Error(`weight decay must be >= 0, got ${h.weightDecay}`);
+  const ema = h.ema ?? 0;
+  if (!(ema >= 0 && ema < 1)) throw new Error(`ema must be 0 (off) or in (0, 1), got ${h.ema}`);
 }
 
 /**
@@ -412,6 +421,7 @@ export const HYPER_FLAGS: Record<keyof HyperParams, string> = {
   seed: "seed",
   weightDecay: "weight-decay",
   signGrad: "sign-grad",
+  ema: "ema",
 };
 
 /** The hyper-parameters a resumed run must keep (epochs may change on a constant schedule). */
@@ -423,11 +433,12 @@ export const HYPER_KEYS_FIXED: readonly (keyof HyperParams)[] = [
   "seed",
   "weightDecay",
   "signGrad",
+  "ema",
 ];
 
 /**
  * The hyper-parameters among `keys` whose recorded value `was` differs from `now`, in
- * `keys` order. A field absent from an older run.json has its default (weight decay 0, signGrad "ste").
+ * `keys` order. A field absent from an older run.json has its default (weight decay 0, signGrad "ste", ema 0).
  */
 export function changedHyper(
   was: Partial<HyperParams> | undefined,
@@ -439,7 +450,9 @@ export function changedHyper(
       ? (h?.weightDecay ?? 0)
       : k === "signGrad"
         ? (h?.signGrad ?? "ste")
-        : h?.[k];
+        : k === "ema"
+          ? (h?.ema ?? 0)
+          : h?.[k];
   return keys
     .filter((k) => value(was, k) !== value(now, k))
     .map((k) => ({ key: k, was: value(was, k), now: value(now, k) }));
@@ -468,6 +481,8 @@ export function resumeRefusal(
 
 /**
  * Trains `buildModel()` with Adam (AdamW when `hyper.weightDecay` > 0), checkpointing every epoch into `runDir`.
+ * With `hyper.ema`, validation and the checkpoints' weights are the moving average of the
+ * weights; the trained weights a resume needs are saved beside them (train-weights.*).
  * With `resume`, continues from the latest checkpoint; the continuation is
  * bit-identical to an uninterrupted run (same seed, same backend).
  */
@@ -519,6 +534,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   const model = opts.buildModel();
   const vars = model.trainableWeights.map((lw) => lw.read() as tf.Variable);
   const adam = new Adam(vars, { weightDecay: hyper.weightDecay ?? 0, decay: decayMask(model) });
+  let ema: WeightEma | null = null;
   let state: TrainState = {
     epoch: 0,
     step: 0,
@@ -533,11 +549,19 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     loadWeightsInto(model, loaded.dir);
     adam.setState(loaded.optimizer);
     state = loaded.state;
+    if (hyper.ema) {
+      // the checkpoint's model holds the average; the trained weights lie beside it
+      if (!loaded.trainWeights)
+        throw new Error(`${loaded.dir}: no train-weights.bin, which resuming with --ema needs`);
+      ema = new WeightEma(model, hyper.ema);
+      restoreWeights(model, loaded.trainWeights, join(loaded.dir, "train-weights.json"));
+    }
     log(`resumed ${runDir} at epoch ${state.epoch}${state.step ? ` step ${state.step}` : ""}`);
   } else if (opts.initWeightsDir) {
     loadWeightsInto(model, opts.initWeightsDir);
     log(`initial weights from ${opts.initWeightsDir}`);
   }
+  if (hyper.ema && !ema) ema = new WeightEma(model, hyper.ema);
 
   const steps = Math.max(1, Math.floor(trainSet.count / hyper.batchSize));
   const batch = Math.min(hyper.batchSize, trainSet.count);
@@ -546,8 +570,13 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   const tStart = performance.now();
   let stepsTimed = 0;
 
-  const save = async (done: boolean) =>
-    saveCheckpoint(runDir, { model, optimizer: adam.getState(), state, done });
+  const save = async (done: boolean): Promise<string> => {
+    if (!ema) return saveCheckpoint(runDir, { model, optimizer: adam.getState(), state, done });
+    const trainWeights = snapshotWeights(model);
+    return ema.withAverage(() =>
+      saveCheckpoint(runDir, { model, optimizer: adam.getState(), state, done, trainWeights }),
+    );
+  };
 
   let dp: DataParallel | null = null;
   try {
@@ -607,6 +636,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
         const { lossSum, correct, grads } = r;
         adam.apply(grads, lr);
         for (const t of grads) t.dispose();
+        ema?.update(state.globalStep);
 
         state.step += 1;
         state.globalStep += 1;
@@ -643,7 +673,9 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
       }
 
       const seconds = (performance.now() - epochT0) / 1000;
-      const v = evaluateFloat(model, val, normalisation);
+      const v = ema
+        ? await ema.withAverage(() => evaluateFloat(model, val, normalisation))
+        : evaluateFloat(model, val, normalisation);
       const entry: HistoryEntry = {
         epoch: epoch + 1,
         trainLoss: state.partial.lossSum / state.partial.seen,
@@ -685,6 +717,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     return { model, history: state.history, best: state.best, stopped: false, runDir };
   } finally {
     adam.dispose();
+    ema?.dispose();
     await dp?.close();
   }
 }

@@ -1,0 +1,146 @@
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * Exponential moving average of a model's weights (Polyak averaging, as
+ * TensorFlow's ExponentialMovingAverage and timm's ModelEma): after every
+ * optimizer step each shadow weight becomes
+ *
+ *   shadow = d * shadow + (1 - d) * weight,   d = min(decay, (1 + n) / (10 + n))
+ *
+ * where n counts the updates so far (TensorFlow's num_updates warm-up, so a run
+ * that starts from fresh weights is not dragged back to them for ~1/(1 - decay)
+ * steps). Every weight is averaged, batch norm's moving statistics included
+ * (timm's choice): the averaged weights are a model of their own that
+ * validation, the checkpoint and the export read. The shadows are float32
+ * variables, updated in a fixed order, so a resumed run is bit-identical.
+ */
+export class WeightEma {
+  private readonly shadows: tf.Variable[];
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    readonly decay: number,
+  ) {
+    if (!(decay > 0 && decay < 1)) throw new Error(`ema decay must be in (0, 1), got ${decay}`);
+    this.shadows = model.weights.map((w) => tf.variable(tf.clone(w.read()), false));
+  }
+
+  /** The decay of update number `n` (0-based). */
+  static decayAt(decay: number, n: number): number {
+    return Math.min(decay, (1 + n) / (10 + n));
+  }
+
+  /** Folds the model's current weights into the average; `n` is the number of earlier updates. */
+  update(n: number): void {
+    const d = WeightEma.decayAt(this.decay, n);
+    const weights = this.model.weights;
+    tf.tidy(() => {
+      this.shadows.forEach((s, i) => {
+        s.assign(tf.add(tf.mul(s, d), tf.mul(weights[i]!.read(), 1 - d)));
+      });
+    });
+  }
+
+  /** Sets the average to the model's current weights (after loading a checkpoint's averaged weights). */
+  resetToModel(): void {
+    const weights = this.model.weights;
+    tf.tidy(() => {
+      this.shadows.forEach((s, i) => {
+        s.assign(tf.clone(weights[i]!.read()));
+      });
+    });
+  }
+
+  /** Runs `fn` with the averaged weights in the model, then puts the trained weights back. */
+  async withAverage<T>(fn: () => T | Promise<T>): Promise<T> {
+    const trained = snapshotWeights(this.model);
+    this.model.setWeights(this.shadows);
+    try {
+      return await fn();
+    } finally {
+      restoreWeights(this.model, trained);
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.shadows) s.dispose();
+  }
+}
+
+/** A copy of a model's weights, in `model.weights` order. */
+export interface WeightSnapshot {
+  shapes: number[][];
+  values: Float32Array[];
+}
+
+/** Copies the model's weights out (a copy: later writes to the model do not change it). */
+export function snapshotWeights(model: tf.LayersModel): WeightSnapshot {
+  const ws = model.weights;
+  return {
+    shapes: ws.map((w) => [...w.shape] as number[]),
+    values: ws.map((w) => Float32Array.from(w.read().dataSync() as Float32Array)),
+  };
+}
+
+/** Writes a snapshot back into the model, checking that the shapes agree. */
+export function restoreWeights(
+  model: tf.LayersModel,
+  snap: WeightSnapshot,
+  where = "weights",
+): void {
+  const ws = model.weights;
+  if (snap.values.length !== ws.length)
+    throw new Error(`${where}: ${snap.values.length} tensors, the model has ${ws.length}`);
+  const tensors = snap.values.map((v, i) => {
+    const want = ws[i]!.shape as number[];
+    const got = snap.shapes[i]!;
+    if (got.length !== want.length || got.some((d, k) => d !== want[k]))
+      throw new Error(`${where}: tensor ${i} has shape [${got}], the model expects [${want}]`);
+    return tf.tensor(v, want, "float32");
+  });
+  try {
+    model.setWeights(tensors);
+  } finally {
+    for (const t of tensors) t.dispose();
+  }
+}
+
+/** The JSON header of a weight snapshot file (the blob holds the float32 values in order). */
+export interface WeightSnapshotJson {
+  kind: "weights";
+  shapes: number[][];
+}
+
+export function encodeWeightSnapshot(snap: WeightSnapshot): {
+  json: WeightSnapshotJson;
+  bin: Uint8Array;
+} {
+  const total = snap.values.reduce((s, v) => s + v.length, 0);
+  const out = new Float32Array(total);
+  let off = 0;
+  for (const v of snap.values) {
+    out.set(v, off);
+    off += v.length;
+  }
+  return { json: { kind: "weights", shapes: snap.shapes }, bin: new Uint8Array(out.buffer) };
+}
+
+export function decodeWeightSnapshot(
+  json: WeightSnapshotJson,
+  bin: Uint8Array,
+  where: string,
+): WeightSnapshot {
+  if (json.kind !== "weights") throw new Error(`${where}: kind ${json.kind}, expected weights`);
+  const sizes = json.shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (bin.byteLength !== total * 4)
+    throw new Error(`${where}: ${bin.byteLength} bytes, the header needs ${total * 4}`);
+  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  let off = 0;
+  const values = sizes.map((n) => {
+    const v = all.slice(off, off + n);
+    off += n;
+    return v;
+  });
+  return { shapes: json.shapes, values };
+}
