@@ -1,3 +1,4 @@
+export * from "./cli/output";
 export * from "./eval/compare";
 export * from "./eval/fixed";
 export * from "./eval/float";

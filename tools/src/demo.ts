@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { fetchDataset } from "@cbnn/datasets";
 import { formatReport, runLocalEval } from "@cbnn/inference";
 import { evaluateExport, exportCheckpoint, initBackend, runTraining } from "@cbnn/training";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 
 const REPO = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
 
@@ -116,12 +116,18 @@ const program = new Command()
   .description(
     "Fetch MNIST, train a small BNN student briefly, export it, and evaluate it under 3-party secure inference.",
   )
-  .option("--model <name>", "MNIST student from configs/models (mnistnet1-3)", "mnistnet1")
+  .addOption(
+    new Option("--model <name>", "MNIST student from configs/models")
+      .choices(["mnistnet1", "mnistnet2", "mnistnet3"])
+      .default("mnistnet1"),
+  )
   .option("--train-images <n>", "training images used", positiveInt("--train-images"), 60000)
   .option("--epochs <n>", "training epochs", positiveInt("--epochs"), 1)
   .option("--images <n>", "test images evaluated securely", positiveInt("--images"), 300)
   .option("--batch <n>", "secure-inference batch size", positiveInt("--batch"), 100)
-  .option("--net <net>", "network shaping: none | lan | wan", "none")
+  .addOption(
+    new Option("--net <net>", "network shaping").choices(["none", "lan", "wan"]).default("none"),
+  )
   .option(
     "--out <dir>",
     "where the run and export go: its run/ and export/ subfolders are deleted and rewritten each time (refused under checkpoints/)",
@@ -129,8 +135,6 @@ const program = new Command()
   );
 
 program.action(async (opts: DemoOptions) => {
-  if (!["none", "lan", "wan"].includes(opts.net))
-    throw new InvalidArgumentError(`--net must be none, lan or wan`);
   const out = resolve(opts.out);
   const shipped = join(REPO, "checkpoints");
   if (out === shipped || out.startsWith(`${shipped}${sep}`) || existsSync(join(out, "card.json")))

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { checkOutputDir } from "@cbnn/shared";
 import { Command } from "commander";
 import { generateKeys } from "../runtime/keys";
 
@@ -20,7 +20,11 @@ async function main(): Promise<void> {
     .split(",")
     .map((h) => h.trim())
     .filter((h) => h.length > 0);
-  const files = generateKeys(resolve(o.out), { hosts, days: o.days, force: o.force });
+  const files = generateKeys(checkOutputDir(o.out, "--out"), {
+    hosts,
+    days: o.days,
+    force: o.force,
+  });
   process.stdout.write(
     `wrote ${files.ca}\n${files.parties.map((p) => `wrote ${p.cert}, ${p.key}`).join("\n")}\n` +
       "each host needs ca.crt and its own pN.crt + pN.key only; the CA's private key was not kept\n",

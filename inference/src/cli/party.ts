@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { isDatasetName } from "@cbnn/datasets";
+import { prepareOutputFile } from "@cbnn/shared";
 import { Command, Option } from "commander";
 import type { MsbChoice } from "../layers/runner";
 import { loadPartiesConfig, ROLES, roleToParty } from "../runtime/config";
@@ -49,7 +50,7 @@ const program = new Command()
   .option("--timeout <s>", "fail the run when a peer is silent this long (overrides config)", (v) =>
     Number(v),
   )
-  .option("--json <file>", "data owner: write the report as JSON")
+  .option("--json <file>", "data owner: write the report as JSON (its folder is created if missing)")
   .option("--ipc", "report progress and results to a parent process (used by secure-eval)")
   .option("--quiet", "no log lines");
 
@@ -83,6 +84,9 @@ async function main(): Promise<void> {
     throw new Error(`--limit must be a positive integer`);
   }
   if (o.timeout !== undefined && !(o.timeout > 0)) throw new Error(`--timeout must be > 0 seconds`);
+  // only the data owner writes the report
+  const jsonOut =
+    o.json !== undefined && party === 0 ? prepareOutputFile(o.json, "--json") : undefined;
   // IPC sends are asynchronous: a large report (10^4 images) is still being
   // written when main() returns, so the final messages are awaited before exit.
   const send = (m: PartyIpcMessage): Promise<void> =>
@@ -119,7 +123,7 @@ async function main(): Promise<void> {
       },
     });
     if (result.kind === "report") {
-      if (o.json) writeFileSync(o.json, `${JSON.stringify(result.report, null, 2)}\n`);
+      if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(result.report, null, 2)}\n`);
       if (o.ipc) await send({ type: "report", report: result.report });
       else process.stdout.write(`${formatReport(result.report)}\n`);
     }

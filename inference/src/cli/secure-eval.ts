@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { isDatasetName } from "@cbnn/datasets";
+import { prepareOutputFile } from "@cbnn/shared";
 import { Command, Option } from "commander";
 import type { MsbChoice } from "../layers/runner";
 import { runLocalEval } from "../runtime/local";
@@ -39,7 +40,7 @@ const program = new Command()
   .addOption(new Option("--truncation <mode>", TRUNCATION_HELP).choices(["fast", "exact"]))
   .option("--parties <file>", "parties config to use instead of throwaway local certificates")
   .option("--timeout <s>", "per-receive timeout of every party, seconds", (v) => Number(v))
-  .option("--json <file>", "write the report as JSON")
+  .option("--json <file>", "write the report as JSON (its folder is created if missing)")
   .option("--verbose", "print the parties' log lines");
 
 async function main(): Promise<void> {
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     throw new Error("--batch must be a positive integer");
   if (o.timeout !== undefined && !(o.timeout > 0)) throw new Error("--timeout must be > 0 seconds");
   netProfile(o.net);
+  const jsonOut = o.json !== undefined ? prepareOutputFile(o.json, "--json") : undefined;
   const bar = progressPrinter(process.stderr);
   const report = await runLocalEval({
     exportDir: o.export,
@@ -92,8 +94,8 @@ async function main(): Promise<void> {
     },
   });
   process.stdout.write(`${formatReport(report)}\n`);
-  if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (jsonOut) {
+    writeFileSync(jsonOut, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`wrote ${o.json}\n`);
   }
 }

@@ -284,6 +284,27 @@ export interface BatchPrep {
  * "setup" phase). The other parties pass `weights` undefined. All three call
  * it concurrently with the same model and options.
  */
+/** The MSB protocol of each layer that needs one (undefined elsewhere). */
+function msbPlan(model: ModelExport, opts: SecureInferenceOptions): (MsbProtocol | undefined)[] {
+  return model.layers.map((l, li) =>
+    msbCount(l, opts) > 0 || (l.kind === "maxpool" && poolMode(l, opts) === "max")
+      ? msbFor(model, li, opts)
+      : undefined,
+  );
+}
+
+/**
+ * Checks, without any party, that `model` can run under `opts`: the options
+ * are valid and every MSB it needs can be built (the cbnn MSB refuses inputs
+ * wider than it is correct for). Throws the error setupSecureModel would throw,
+ * so that a launcher can fail before it starts the parties.
+ */
+export function checkSecureModel(model: ModelExport, opts: SecureInferenceOptions = {}): void {
+  if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
+  checkOptions(opts);
+  msbPlan(model, opts);
+}
+
 export async function setupSecureModel(
   ctx: PartyContext,
   model: ModelExport,
@@ -292,11 +313,7 @@ export async function setupSecureModel(
 ): Promise<SecureModel> {
   if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
   checkOptions(opts);
-  const msbs = model.layers.map((l, li) =>
-    msbCount(l, opts) > 0 || (l.kind === "maxpool" && poolMode(l, opts) === "max")
-      ? msbFor(model, li, opts)
-      : undefined,
-  );
+  const msbs = msbPlan(model, opts);
   const t = ctx.transport;
   t.setPhase("setup");
   const start = t.stats();

@@ -44,4 +44,18 @@ describe("preflightLocalEval", () => {
       /takes 32x32x3 images, dataset mnist has 28x28x1/,
     );
   });
+
+  it("refuses the cbnn MSB on an export whose bounds are too wide for it, before any party starts", async () => {
+    await fetchDataset("cifar10");
+    const exportDir = join(CHECKPOINTS, "cifarnet2", "export");
+    await expect(preflightLocalEval({ exportDir, limit: 1, msb: "cbnn" })).rejects.toThrow(
+      /outBoundBits = 30 is too large for a correct cbnn MSB \(at most 28 bits\)/,
+    );
+    // the MNIST exports are within the bound
+    await fetchDataset("mnist");
+    const mnist = join(CHECKPOINTS, "mnistnet3", "export");
+    await expect(preflightLocalEval({ exportDir: mnist, limit: 1, msb: "cbnn" })).resolves.toBe(
+      "mnist",
+    );
+  });
 });

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DatasetName, isDatasetName, loadDataset, loadImageForModel } from "@cbnn/datasets";
 import { loadExport } from "@cbnn/shared";
-import type { MsbChoice } from "../layers/runner";
+import { checkSecureModel, type MsbChoice } from "../layers/runner";
 import type { NetName } from "../transport/shaping";
 import type { PartyId } from "../transport/types";
 import { partyName } from "../transport/ws";
@@ -102,6 +102,8 @@ export async function preflightLocalEval(opts: LocalEvalOptions): Promise<Datase
   if (opts.image !== undefined && opts.limit !== undefined)
     throw new Error("give --image or --limit (a dataset), not both");
   const { model } = await loadExport(opts.exportDir);
+  // what the parties would refuse after starting (e.g. a cbnn MSB on too wide inputs), refused here
+  checkSecureModel(model, { msb: opts.msb, truncation: opts.truncation, cbnnOpen: opts.cbnnOpen });
   const shape = model.input.shape;
   if (opts.image) {
     if (opts.image.length === 0) throw new Error("--image needs at least one file");

@@ -75,6 +75,11 @@ describe("loadExport", () => {
     await expect(loadExport(ckpt)).rejects.toThrow(
       `${ckpt} is a training checkpoint, not an export: make one with pnpm export --checkpoint ${ckpt}`,
     );
+    // the model.json file itself: the error names its directory
+    const file = join(parent, "export", "model.json");
+    await expect(loadExport(file)).rejects.toThrow(
+      `${file} is a file: give the export's directory (${join(parent, "export")})`,
+    );
     const tfjsCkpt = join(dir, "tfjs-ckpt");
     await mkdir(tfjsCkpt);
     await writeFile(join(tfjsCkpt, "model.json"), JSON.stringify({ modelTopology: {} }));

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { checkExport } from "./check";
 import { ExportFormatError } from "./errors";
 import { validateModelJson } from "./schema";
@@ -71,6 +71,8 @@ export function parseExport(
  * directory (latest.json) keeps its export in export/, or has none yet.
  */
 function exportHint(dir: string): string {
+  if (existsSync(dir) && statSync(dir).isFile())
+    return `; ${dir} is a file: give the export's directory${basename(dir) === MODEL_JSON ? ` (${dirname(dir)})` : ""}`;
   if (existsSync(join(dir, "export", MODEL_JSON))) return `; did you mean ${join(dir, "export")}?`;
   if (existsSync(join(dir, "latest.json")))
     return `; ${dir} is a training checkpoint, not an export: make one with pnpm export --checkpoint ${dir} --out <dir>`;

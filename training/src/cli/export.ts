@@ -1,3 +1,4 @@
+import { checkOutputDir } from "@cbnn/shared";
 import { Command } from "commander";
 import { BACKEND_CHOICES, initBackend } from "../backend";
 import { exportCheckpoint } from "../checkpoint/export";
@@ -65,6 +66,7 @@ interface ExportCli {
 runMain(async () => {
   program.parse();
   const o = program.opts<ExportCli>();
+  checkOutputDir(o.out, "--out");
   const { tf } = await initBackend({ backend: o.backend });
   const r = await exportCheckpoint(tf, {
     checkpoint: o.checkpoint,

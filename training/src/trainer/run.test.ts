@@ -293,9 +293,19 @@ describe("runTraining on MNIST", () => {
     // the default leaves run.json as before: no signGrad field
     const plainOut = tmp();
     await runTraining(opts({ ...small, out: plainOut }));
-    expect(
-      JSON.parse(readFileSync(join(plainOut, "run.json"), "utf8")).hyper.signGrad,
-    ).toBeUndefined();
+    const runJson = readFileSync(join(plainOut, "run.json"), "utf8");
+    expect(JSON.parse(runJson).hyper.signGrad).toBeUndefined();
+    // nor may it change the network, whose weights would not fit; the run's record stays as it was
+    const model = JSON.parse(runJson).model as string;
+    await expect(
+      runTraining(opts({ ...small, model: "mnistnet2", out: plainOut, resume: true })),
+    ).rejects.toThrow(
+      new RegExp(`cannot resume, model was ${model}, now mnistnet2 \\(--model: give the run's\\)`),
+    );
+    await expect(
+      runTraining(opts({ ...small, width: 0.5, out: plainOut, resume: true })),
+    ).rejects.toThrow(/cannot resume, width was 1, now 0.5 \(--width: give the run's\)/);
+    expect(readFileSync(join(plainOut, "run.json"), "utf8")).toBe(runJson);
   }, 120_000);
 
   it("--workers 2 distils with the KD loss in the workers, close to one thread", async () => {

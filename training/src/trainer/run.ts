@@ -254,6 +254,18 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const refusal = resumeRefusal(runDir, existing, o.resume, prev?.hyper, hyperParams(o));
   if (refusal) throw new Error(refusal);
   const teacherSha = teacher ? sha256File(join(teacher.modelDir, "weights.bin")) : null;
+  if (existing && prev) {
+    // the network: its weights would not fit another model or width
+    for (const [flag, was, now] of [
+      ["model", prev.model, config.name],
+      ["width", prev.width, o.width],
+    ] as const) {
+      if (was !== undefined && was !== now)
+        throw new Error(
+          `${prevPath}: cannot resume, ${flag} was ${was}, now ${now} (--${flag}: give the run's)`,
+        );
+    }
+  }
   if (existing) {
     // the teacher and the KD settings too (a --config recipe names its own teacher)
     const teacherWas = prev?.teacher ?? null;

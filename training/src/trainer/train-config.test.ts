@@ -32,5 +32,10 @@ describe("training recipes", () => {
     writeFileSync(p, "{");
     expect(() => loadTrainConfig(p)).toThrow(/invalid JSON/);
     expect(() => loadTrainConfig("no-such-recipe")).toThrow(/--config no-such-recipe/);
+    // a missing absolute path is named as given, not looked up under configs/train/
+    const missing = join(dir, "missing.json");
+    expect(() => loadTrainConfig(missing)).toThrow(
+      `--config ${missing}: no such file (looked for ${missing})`,
+    );
   });
 });

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import Ajv, { type ErrorObject } from "ajv";
 import type { SignGrad } from "../layers";
 import { REPO_ROOT } from "./run";
@@ -45,11 +45,18 @@ function describe(e: ErrorObject): string {
 
 /** Loads and validates `configs/train/<name>.json` or a path; relative paths inside resolve from the repo root. */
 export function loadTrainConfig(nameOrPath: string): TrainConfig {
-  const path = existsSync(nameOrPath)
-    ? resolve(nameOrPath)
-    : join(TRAIN_CONFIGS_DIR, nameOrPath.endsWith(".json") ? nameOrPath : `${nameOrPath}.json`);
-  if (!existsSync(path))
-    throw new Error(`--config ${nameOrPath}: no such file (looked for ${path})`);
+  // a path (from the working directory), or a recipe name under configs/train/
+  const candidates = isAbsolute(nameOrPath)
+    ? [nameOrPath]
+    : [
+        resolve(nameOrPath),
+        join(TRAIN_CONFIGS_DIR, nameOrPath.endsWith(".json") ? nameOrPath : `${nameOrPath}.json`),
+      ];
+  const path = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+  if (!path)
+    throw new Error(
+      `--config ${nameOrPath}: no such file (looked for ${candidates.join(" and ")})`,
+    );
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(path, "utf8"));

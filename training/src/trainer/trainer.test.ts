@@ -145,6 +145,21 @@ describe("train", () => {
     );
   });
 
+  it("a resume whose model does not fit the checkpoint fails and leaves run.json as it was", async () => {
+    const dir = tmp();
+    await train({ ...options(dir), runInfo: { model: "a" }, stopAfterEpochs: 1 });
+    const before = readFileSync(join(dir, "run.json"), "utf8");
+    await expect(
+      train({
+        ...options(dir),
+        runInfo: { model: "b" },
+        buildModel: () => tinyModel(7, [8, 8, 1], 5),
+        resume: true,
+      }),
+    ).rejects.toThrow(/has shape/);
+    expect(readFileSync(join(dir, "run.json"), "utf8")).toBe(before);
+  });
+
   it("rejects bad hyper-parameters", async () => {
     await expect(train(options(tmp(), { microBatch: 64 }))).rejects.toThrow(/micro-batch/);
     await expect(train(options(tmp(), { lr: 0 }))).rejects.toThrow(/lr/);

@@ -529,7 +529,6 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
         throw new Error(`${runJsonPath}: cannot resume, ${k} was ${prev[k]}, now ${runJson[k]}`);
     }
   }
-  writeJsonAtomic(runJsonPath, runJson);
 
   const model = opts.buildModel();
   const vars = model.trainableWeights.map((lw) => lw.read() as tf.Variable);
@@ -562,6 +561,8 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     log(`initial weights from ${opts.initWeightsDir}`);
   }
   if (hyper.ema && !ema) ema = new WeightEma(model, hyper.ema);
+  // written once the checkpoint has loaded: a resume that fails leaves the run's record as it was
+  writeJsonAtomic(runJsonPath, runJson);
 
   const steps = Math.max(1, Math.floor(trainSet.count / hyper.batchSize));
   const batch = Math.min(hyper.batchSize, trainSet.count);
