@@ -50,7 +50,10 @@ const program = new Command()
   .option("--timeout <s>", "fail the run when a peer is silent this long (overrides config)", (v) =>
     Number(v),
   )
-  .option("--json <file>", "data owner: write the report as JSON (its folder is created if missing)")
+  .option(
+    "--json <file>",
+    "data owner: write the report as JSON (its folder is created if missing)",
+  )
   .option("--ipc", "report progress and results to a parent process (used by secure-eval)")
   .option("--quiet", "no log lines");
 
