@@ -277,13 +277,6 @@ export interface BatchPrep {
   used: boolean;
 }
 
-/**
- * Setup step, once per run: the model owner checks the export's proven
- * bounds against its weights and shares all weights and biases (one message
- * to one party, 1 round, one ring element per parameter; charged to the
- * "setup" phase). The other parties pass `weights` undefined. All three call
- * it concurrently with the same model and options.
- */
 /** The MSB protocol of each layer that needs one (undefined elsewhere). */
 function msbPlan(model: ModelExport, opts: SecureInferenceOptions): (MsbProtocol | undefined)[] {
   return model.layers.map((l, li) =>
@@ -305,6 +298,13 @@ export function checkSecureModel(model: ModelExport, opts: SecureInferenceOption
   msbPlan(model, opts);
 }
 
+/**
+ * Setup step, once per run: the model owner checks the export's proven
+ * bounds against its weights and shares all weights and biases (one message
+ * to one party, 1 round, one ring element per parameter; charged to the
+ * "setup" phase). The other parties pass `weights` undefined. All three call
+ * it concurrently with the same model and options.
+ */
 export async function setupSecureModel(
   ctx: PartyContext,
   model: ModelExport,

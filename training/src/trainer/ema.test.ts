@@ -104,6 +104,23 @@ describe("WeightEma", () => {
     model.dispose();
   });
 
+  it("frees every tensor it made when disposed", async () => {
+    const model = tinyModel(14);
+    randomise(model, 15);
+    const before = tf.memory();
+    const ema = new WeightEma(model, 0.9);
+    ema.update(0);
+    randomise(model, 16);
+    ema.update(1);
+    await ema.withAverage(() => current(model));
+    ema.resetToModel();
+    ema.dispose();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numDataBuffers).toBe(before.numDataBuffers);
+    model.dispose();
+  });
+
   it("refuses a decay outside (0, 1)", () => {
     const model = tinyModel(6);
     for (const d of [0, 1, -0.5, 1.5, Number.NaN])

@@ -22,7 +22,8 @@ export class WeightEma {
     readonly decay: number,
   ) {
     if (!(decay > 0 && decay < 1)) throw new Error(`ema decay must be in (0, 1), got ${decay}`);
-    this.shadows = model.weights.map((w) => tf.variable(tf.clone(w.read()), false));
+    // a variable shares its initial tensor's data (tensors are immutable): no copy to free
+    this.shadows = model.weights.map((w) => tf.variable(w.read(), false));
   }
 
   /** The decay of update number `n` (0-based). */
@@ -44,10 +45,8 @@ export class WeightEma {
   /** Sets the average to the model's current weights (after loading a checkpoint's averaged weights). */
   resetToModel(): void {
     const weights = this.model.weights;
-    tf.tidy(() => {
-      this.shadows.forEach((s, i) => {
-        s.assign(tf.clone(weights[i]!.read()));
-      });
+    this.shadows.forEach((s, i) => {
+      s.assign(weights[i]!.read());
     });
   }
 

@@ -231,12 +231,21 @@ describe("train with --ema", () => {
     expect(resumed.history.map((h) => h.valAcc)).toEqual(full.history.map((h) => h.valAcc));
   });
 
-  it("leaves plain runs' checkpoints without train weights, and refuses a resume without them", async () => {
+  it("leaves plain runs' checkpoints without train weights; an --ema resume without them is refused", async () => {
     const dir = tmp();
     await train({ ...options(dir), stopAfterEpochs: 1 });
     const ckpt = join(dir, readLatest(dir)!.latest);
     expect(existsSync(join(ckpt, "train-weights.bin"))).toBe(false);
     expect(loadCheckpointState(ckpt).trainWeights).toBeUndefined();
+    // a damaged --ema checkpoint (its trained weights gone) cannot be resumed from
+    const emaDir = tmp();
+    await train({ ...options(emaDir, { ema: 0.9 }), stopAfterEpochs: 1 });
+    const emaCkpt = join(emaDir, readLatest(emaDir)!.latest);
+    rmSync(join(emaCkpt, "train-weights.json"));
+    rmSync(join(emaCkpt, "train-weights.bin"));
+    await expect(train({ ...options(emaDir, { ema: 0.9 }), resume: true })).rejects.toThrow(
+      /no train-weights\.bin, which resuming with --ema needs/,
+    );
     await expect(train(options(tmp(), { ema: 1 }))).rejects.toThrow(
       /ema must be 0 \(off\) or in \(0, 1\)/,
     );

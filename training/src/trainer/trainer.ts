@@ -122,6 +122,10 @@ export interface ParallelOptions {
 }
 
 export interface TrainResult {
+  /**
+   * The trained model. With `hyper.ema` it holds the trained weights, not their average:
+   * the average is in the checkpoints (load the best one for what validation measured).
+   */
   model: tf.LayersModel;
   history: HistoryEntry[];
   best: TrainState["best"];
@@ -543,24 +547,32 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     best: null,
     rng: { seed: hyper.seed, scheme: "mulberry32(deriveSeed(seed, epoch, step, purpose))" },
   };
-  if (latest) {
-    const loaded = loadCheckpointState(join(runDir, latest.latest));
-    loadWeightsInto(model, loaded.dir);
-    adam.setState(loaded.optimizer);
-    state = loaded.state;
-    if (hyper.ema) {
-      // the checkpoint's model holds the average; the trained weights lie beside it
-      if (!loaded.trainWeights)
-        throw new Error(`${loaded.dir}: no train-weights.bin, which resuming with --ema needs`);
-      ema = new WeightEma(model, hyper.ema);
-      restoreWeights(model, loaded.trainWeights, join(loaded.dir, "train-weights.json"));
+  try {
+    if (latest) {
+      const loaded = loadCheckpointState(join(runDir, latest.latest));
+      loadWeightsInto(model, loaded.dir);
+      adam.setState(loaded.optimizer);
+      state = loaded.state;
+      if (hyper.ema) {
+        // the checkpoint's model holds the average; the trained weights lie beside it
+        if (!loaded.trainWeights)
+          throw new Error(`${loaded.dir}: no train-weights.bin, which resuming with --ema needs`);
+        ema = new WeightEma(model, hyper.ema);
+        restoreWeights(model, loaded.trainWeights, join(loaded.dir, "train-weights.json"));
+      }
+      log(`resumed ${runDir} at epoch ${state.epoch}${state.step ? ` step ${state.step}` : ""}`);
+    } else if (opts.initWeightsDir) {
+      loadWeightsInto(model, opts.initWeightsDir);
+      log(`initial weights from ${opts.initWeightsDir}`);
     }
-    log(`resumed ${runDir} at epoch ${state.epoch}${state.step ? ` step ${state.step}` : ""}`);
-  } else if (opts.initWeightsDir) {
-    loadWeightsInto(model, opts.initWeightsDir);
-    log(`initial weights from ${opts.initWeightsDir}`);
+    if (hyper.ema && !ema) ema = new WeightEma(model, hyper.ema);
+  } catch (e) {
+    // nothing to return: free what was built for the run
+    adam.dispose();
+    (ema as WeightEma | null)?.dispose();
+    model.dispose();
+    throw e;
   }
-  if (hyper.ema && !ema) ema = new WeightEma(model, hyper.ema);
   // written once the checkpoint has loaded: a resume that fails leaves the run's record as it was
   writeJsonAtomic(runJsonPath, runJson);
 
