@@ -17,7 +17,7 @@ const program = new Command()
   .requiredOption("--config <file>", "parties config (configs/parties/*.json; required)")
   .option("--export <dir>", "model owner: the export directory (model.json + weights.bin)")
   .option("--dataset <name>", "data owner: dataset to classify (mnist, cifar10)")
-  .option("--split <split>", "data owner: dataset split", "test")
+  .option("--split <split>", "data owner: dataset split, test or train", "test")
   .option("--limit <n>", "data owner: first n images only", (v) => Number(v))
   .option("--batch <n>", "data owner: images per secure-inference call", (v) => Number(v), 100)
   .option(

@@ -23,9 +23,14 @@ const program = new Command()
     "--dataset <name>",
     "dataset (mnist, cifar10); default: the one the export was trained on (model.json input.dataset)",
   )
-  .option("--split <split>", "dataset split", "test")
+  .option("--split <split>", "dataset split: test or train", "test")
   .option("--limit <n>", "first n images (default: the whole split)", (v) => Number(v))
-  .option("--batch <n>", "images per secure-inference call", (v) => Number(v), 100)
+  .option(
+    "--batch <n>",
+    "images per secure-inference call (dataset runs; --image files run one per call)",
+    (v) => Number(v),
+    100,
+  )
   .option("--image <files...>", "classify image files (one prediction each) instead of a dataset")
   .addOption(
     new Option(
@@ -69,6 +74,8 @@ async function main(): Promise<void> {
   }
   if (!Number.isInteger(o.batch) || o.batch < 1)
     throw new Error("--batch must be a positive integer");
+  if (o.image && program.getOptionValueSource("batch") === "cli")
+    throw new Error("--batch applies to dataset runs: --image files run one per call");
   if (o.timeout !== undefined && !(o.timeout > 0)) throw new Error("--timeout must be > 0 seconds");
   netProfile(o.net);
   const jsonOut = o.json !== undefined ? prepareOutputFile(o.json, "--json") : undefined;

@@ -30,6 +30,9 @@ describe("CLIs", () => {
     const e = cli("evaluate", ["--backend", "cpu"]);
     expect(e.code).toBe(1);
     expect(e.err).toMatch(/give --checkpoint <dir> or --export <dir>/);
+    const l = cli("evaluate", ["--export", "x", "--latest", "--backend", "cpu"]);
+    expect(l.code).toBe(1);
+    expect(l.err).toMatch(/--latest picks a training checkpoint: it needs --checkpoint <dir>/);
     const x = cli("export", [
       "--checkpoint",
       "/nonexistent",

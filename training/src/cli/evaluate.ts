@@ -44,6 +44,8 @@ runMain(async () => {
   const o = program.opts<EvalCli>();
   if (!o.checkpoint && !o.export)
     throw new Error("give --checkpoint <dir> or --export <dir> (see --help)");
+  if (o.latest && !o.checkpoint)
+    throw new Error("--latest picks a training checkpoint: it needs --checkpoint <dir>");
   await initBackend({ backend: o.backend });
   if (o.checkpoint) {
     const r = await evaluateCheckpoint(o.checkpoint, {
