@@ -285,7 +285,7 @@ export async function runParty(opts: PartyRunOptions): Promise<PartyResult> {
     maxFrameBytes: cfg.maxFrameBytes,
   });
   log(
-    `${name}: all links up (${net.name}: ${net.latencyMs} ms one-way, ${net.bytesPerSec / 1e6} MB/s)`,
+    `${name}: all links up (${net.name}: ${Number.isFinite(net.bytesPerSec) ? `${net.latencyMs} ms one-way, ${net.bytesPerSec / 1e6} MB/s` : "no shaping"})`,
   );
   try {
     const result = await runSession(t, me, {

@@ -49,7 +49,7 @@ export function formatReport(r: EvalReport): string {
     lines.push(`accuracy: ${(100 * r.accuracy).toFixed(2)} % (${ok}/${r.count})`);
   }
   lines.push(
-    `time: ${(r.totalMs / 1000).toFixed(3)} s total, ${r.onlineMsPerImage.toFixed(3)} ms online per image (data owner)`,
+    `time: ${(r.totalMs / 1000).toFixed(3)} s from the first batch to the last logits (start-up and model setup not included), ${r.onlineMsPerImage.toFixed(3)} ms online per image (data owner)`,
   );
   lines.push(
     `rounds (data owner): ${r.onlineRoundsPerBatch} online per batch, ${r.onlineRounds} online in all, ${r.setupRounds} setup`,
