@@ -277,8 +277,13 @@ export interface BatchPrep {
   used: boolean;
 }
 
-/** The MSB protocol of each layer that needs one (undefined elsewhere). */
+/**
+ * Validates the model and options and picks the MSB protocol of each layer that
+ * needs one (undefined elsewhere); throws what setupSecureModel would refuse.
+ */
 function msbPlan(model: ModelExport, opts: SecureInferenceOptions): (MsbProtocol | undefined)[] {
+  if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
+  checkOptions(opts);
   return model.layers.map((l, li) =>
     msbCount(l, opts) > 0 || (l.kind === "maxpool" && poolMode(l, opts) === "max")
       ? msbFor(model, li, opts)
@@ -293,8 +298,6 @@ function msbPlan(model: ModelExport, opts: SecureInferenceOptions): (MsbProtocol
  * so that a launcher can fail before it starts the parties.
  */
 export function checkSecureModel(model: ModelExport, opts: SecureInferenceOptions = {}): void {
-  if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
-  checkOptions(opts);
   msbPlan(model, opts);
 }
 
@@ -311,8 +314,6 @@ export async function setupSecureModel(
   weights: Int32Array | undefined,
   opts: SecureInferenceOptions = {},
 ): Promise<SecureModel> {
-  if (model.layers.length === 0) throw new Error(`model ${model.name}: no layers`);
-  checkOptions(opts);
   const msbs = msbPlan(model, opts);
   const t = ctx.transport;
   t.setPhase("setup");

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { packFloat32, unpackFloat32 } from "./float32-blob";
 
 /**
  * Adam (Kingma & Ba) with its whole state in the open: first and second
@@ -127,18 +128,9 @@ export class Adam {
 
 /** Serialises Adam state as a small JSON header + one float32 blob. */
 export function encodeAdamState(state: AdamStateData): { json: AdamStateJson; bin: Uint8Array } {
-  const total = state.moments.reduce((s, mo) => s + mo.m.length + mo.v.length, 0);
-  const out = new Float32Array(total);
-  let off = 0;
-  for (const mo of state.moments) {
-    out.set(mo.m, off);
-    off += mo.m.length;
-    out.set(mo.v, off);
-    off += mo.v.length;
-  }
   return {
     json: { kind: "adam", step: state.step, shapes: state.moments.map((m) => m.shape) },
-    bin: new Uint8Array(out.buffer),
+    bin: packFloat32(state.moments.flatMap((mo) => [mo.m, mo.v])),
   };
 }
 
@@ -155,18 +147,15 @@ export function decodeAdamState(
 ): AdamStateData {
   if (json.kind !== "adam") throw new Error(`${where}: optimizer kind ${json.kind}, expected adam`);
   const sizes = json.shapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const total = sizes.reduce((a, b) => a + 2 * b, 0);
-  if (bin.byteLength !== total * 4) {
-    throw new Error(`${where}: ${bin.byteLength} bytes, the header needs ${total * 4}`);
-  }
-  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-  let off = 0;
-  const moments = json.shapes.map((shape, i) => {
-    const m = all.slice(off, off + sizes[i]);
-    off += sizes[i];
-    const v = all.slice(off, off + sizes[i]);
-    off += sizes[i];
-    return { shape, m, v };
-  });
+  const parts = unpackFloat32(
+    bin,
+    sizes.flatMap((n) => [n, n]),
+    where,
+  );
+  const moments = json.shapes.map((shape, i) => ({
+    shape,
+    m: parts[2 * i]!,
+    v: parts[2 * i + 1]!,
+  }));
   return { step: json.step, moments };
 }

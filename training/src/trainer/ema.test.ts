@@ -54,7 +54,15 @@ describe("WeightEma", () => {
       });
     }
     const trained = current(model);
-    const avg = await ema.withAverage(() => current(model));
+    let handed: Float32Array[] = [];
+    const avg = await ema.withAverage((t) => {
+      handed = t.values;
+      return current(model);
+    });
+    // the callback gets the trained weights it will see put back
+    handed.forEach((a, i) => {
+      expect(Array.from(a)).toEqual(Array.from(trained[i]!));
+    });
     expect(avg.length).toBe(model.weights.length);
     avg.forEach((a, i) => {
       for (let k = 0; k < a.length; k++) expect(a[k]).toBeCloseTo(ref[i]![k]!, 4);
@@ -69,7 +77,7 @@ describe("WeightEma", () => {
     model.dispose();
   });
 
-  it("an update with unchanged weights leaves the average alone; resetToModel takes the model's", async () => {
+  it("an update with unchanged weights leaves the average alone; a new average starts at the model's weights", async () => {
     const model = tinyModel(4);
     const w = randomise(model, 7);
     const ema = new WeightEma(model, 0.99);
@@ -77,13 +85,15 @@ describe("WeightEma", () => {
     (await ema.withAverage(() => current(model))).forEach((a, i) => {
       for (let k = 0; k < a.length; k++) expect(a[k]).toBeCloseTo(w[i]![k]!, 5);
     });
+    ema.dispose();
+    // as on resume: the average is built from the (averaged) weights just loaded
     const w2 = randomise(model, 8);
-    ema.resetToModel();
-    const avg = await ema.withAverage(() => current(model));
+    const fresh = new WeightEma(model, 0.99);
+    const avg = await fresh.withAverage(() => current(model));
     avg.forEach((a, i) => {
       expect(Array.from(a)).toEqual(Array.from(w2[i]!));
     });
-    ema.dispose();
+    fresh.dispose();
     model.dispose();
   });
 
@@ -113,7 +123,6 @@ describe("WeightEma", () => {
     randomise(model, 16);
     ema.update(1);
     await ema.withAverage(() => current(model));
-    ema.resetToModel();
     ema.dispose();
     const after = tf.memory();
     expect(after.numTensors).toBe(before.numTensors);

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { packFloat32, unpackFloat32 } from "./float32-blob";
 
 /**
  * Exponential moving average of a model's weights (Polyak averaging, as
@@ -42,20 +43,15 @@ export class WeightEma {
     });
   }
 
-  /** Sets the average to the model's current weights (after loading a checkpoint's averaged weights). */
-  resetToModel(): void {
-    const weights = this.model.weights;
-    this.shadows.forEach((s, i) => {
-      s.assign(weights[i]!.read());
-    });
-  }
-
-  /** Runs `fn` with the averaged weights in the model, then puts the trained weights back. */
-  async withAverage<T>(fn: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the averaged weights in the model, then puts the trained weights
+   * back; `fn` gets the copy of the trained weights that is put back.
+   */
+  async withAverage<T>(fn: (trained: WeightSnapshot) => T | Promise<T>): Promise<T> {
     const trained = snapshotWeights(this.model);
     this.model.setWeights(this.shadows);
     try {
-      return await fn();
+      return await fn(trained);
     } finally {
       restoreWeights(this.model, trained);
     }
@@ -114,14 +110,7 @@ export function encodeWeightSnapshot(snap: WeightSnapshot): {
   json: WeightSnapshotJson;
   bin: Uint8Array;
 } {
-  const total = snap.values.reduce((s, v) => s + v.length, 0);
-  const out = new Float32Array(total);
-  let off = 0;
-  for (const v of snap.values) {
-    out.set(v, off);
-    off += v.length;
-  }
-  return { json: { kind: "weights", shapes: snap.shapes }, bin: new Uint8Array(out.buffer) };
+  return { json: { kind: "weights", shapes: snap.shapes }, bin: packFloat32(snap.values) };
 }
 
 export function decodeWeightSnapshot(
@@ -131,15 +120,5 @@ export function decodeWeightSnapshot(
 ): WeightSnapshot {
   if (json.kind !== "weights") throw new Error(`${where}: kind ${json.kind}, expected weights`);
   const sizes = json.shapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const total = sizes.reduce((a, b) => a + b, 0);
-  if (bin.byteLength !== total * 4)
-    throw new Error(`${where}: ${bin.byteLength} bytes, the header needs ${total * 4}`);
-  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-  let off = 0;
-  const values = sizes.map((n) => {
-    const v = all.slice(off, off + n);
-    off += n;
-    return v;
-  });
-  return { shapes: json.shapes, values };
+  return { shapes: json.shapes, values: unpackFloat32(bin, sizes, where) };
 }

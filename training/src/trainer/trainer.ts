@@ -17,7 +17,7 @@ import {
 import { loadWeightsInto } from "../checkpoint/model-io";
 import type { SignGrad } from "../layers";
 import { Adam } from "./adam";
-import { restoreWeights, snapshotWeights, WeightEma } from "./ema";
+import { restoreWeights, WeightEma } from "./ema";
 import { type ProgressSink, StderrProgress, silentProgress } from "./progress";
 import { deriveSeed, mulberry32, permutation } from "./rng";
 import { packTargets } from "./worker-entry";
@@ -585,8 +585,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
 
   const save = async (done: boolean): Promise<string> => {
     if (!ema) return saveCheckpoint(runDir, { model, optimizer: adam.getState(), state, done });
-    const trainWeights = snapshotWeights(model);
-    return ema.withAverage(() =>
+    return ema.withAverage((trainWeights) =>
       saveCheckpoint(runDir, { model, optimizer: adam.getState(), state, done, trainWeights }),
     );
   };
