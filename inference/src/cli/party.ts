@@ -57,6 +57,26 @@ const program = new Command()
   .option("--ipc", "report progress and results to a parent process (used by secure-eval)")
   .option("--quiet", "no log lines");
 
+/** Options that only one role reads; the others would silently ignore them. */
+const ROLE_OPTIONS: Readonly<Record<string, { role: string; flag: string }>> = {
+  export: { role: "model-owner", flag: "--export" },
+  dataset: { role: "data-owner", flag: "--dataset" },
+  split: { role: "data-owner", flag: "--split" },
+  limit: { role: "data-owner", flag: "--limit" },
+  batch: { role: "data-owner", flag: "--batch" },
+  image: { role: "data-owner", flag: "--image" },
+  json: { role: "data-owner", flag: "--json" },
+};
+const ROLE_OPTIONS_HELP =
+  "the model owner reads --export; the data owner reads --dataset, --split, --limit, --batch, --image and --json";
+
+/** The flags given on the command line that `role` does not read. */
+function foreignRoleOptions(role: string, given: (key: string) => boolean): string[] {
+  return Object.entries(ROLE_OPTIONS)
+    .filter(([key, o]) => o.role !== role && given(key))
+    .map(([, o]) => o.flag);
+}
+
 async function main(): Promise<void> {
   program.parse();
   const o = program.opts<{
@@ -78,6 +98,12 @@ async function main(): Promise<void> {
     quiet?: boolean;
   }>();
   const party = roleToParty(o.role);
+  const foreign = foreignRoleOptions(o.role, (key) => program.getOptionValueSource(key) === "cli");
+  if (foreign.length > 0) {
+    throw new Error(
+      `${foreign.join(", ")}: ${foreign.length === 1 ? "applies" : "apply"} to another party, not --role ${o.role} (${ROLE_OPTIONS_HELP})`,
+    );
+  }
   const config = loadPartiesConfig(o.config);
   if (o.dataset !== undefined && !isDatasetName(o.dataset)) {
     throw new Error(`--dataset: unknown dataset "${o.dataset}" (expected mnist or cifar10)`);
