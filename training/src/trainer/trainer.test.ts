@@ -313,6 +313,28 @@ describe("train with --workers (DataParallel)", () => {
     expect(r.history).toHaveLength(3);
   }, 60_000);
 
+  it("a worker failing between micro-batches leaves BN as it was: the resume is bit-identical", async () => {
+    const hyper = { epochs: 2, microBatch: 16 };
+    const failingAfter = (calls: number): ParallelOptions => ({
+      ...parallel("tinyModel"),
+      loss: { module: TEST_HELPERS_MODULE, exportName: "lossFailingAfter", args: [calls] },
+    });
+    const never = failingAfter(1e9);
+    const full = await train({ ...options(tmp(), hyper), parallel: never });
+    const dir = tmp();
+    // two micro-batches per step, one loss call per worker each: the 6th call is the
+    // second micro-batch of step 3, after the first one's BN statistics came back
+    await expect(train({ ...options(dir, hyper), parallel: failingAfter(5) })).rejects.toThrow(
+      /injected failure.*at epoch 1 step 2/,
+    );
+    const resumed = await train({ ...options(dir, hyper), parallel: never, resume: true });
+    const a = weightsOf(full.model);
+    const b = weightsOf(resumed.model);
+    for (let i = 0; i < a.length; i++) {
+      expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(a[i]!.buffer))).toBe(true);
+    }
+  }, 120_000);
+
   it("refuses workers whose model differs from the trainer's", async () => {
     await expect(
       train({ ...options(tmp()), parallel: parallel("tinyPlainModel") }),

@@ -360,8 +360,11 @@ async function openWorkers(p: ParallelOptions, model: tf.LayersModel): Promise<D
 /**
  * The same through DataParallel: per micro-batch, the current weights (BN moving
  * statistics included) go out with the normalised images and packed targets; the
- * workers' averaged gradients are summed with the micro-batch's share, and their BN
- * statistics written back. `seed(m0)` seeds the dropout of the micro-batch at row m0.
+ * workers' averaged gradients are summed with the micro-batch's share. Each micro-batch
+ * sends the BN statistics the last one returned; they are written to the model only
+ * after the last micro-batch, so a worker failing mid-step leaves the model as it was
+ * before the step (and the checkpoint saved then resumes bit-identically).
+ * `seed(m0)` seeds the dropout of the micro-batch at row m0.
  */
 async function parallelStep(
   dp: DataParallel,
@@ -374,6 +377,10 @@ async function parallelStep(
   let correct = 0;
   const parts: Float32Array[][] = [];
   const shares: number[] = [];
+  const nTrainable = model.trainableWeights.length;
+  const nonTrainable = model.nonTrainableWeights;
+  // all weights, BN moving statistics included: each micro-batch sees the last one's
+  const weights = model.getWeights().map((t) => t.dataSync() as Float32Array);
   for (let m0 = 0; m0 < b.batch; m0 += b.microBatch) {
     const m1 = Math.min(b.batch, m0 + b.microBatch);
     const n = m1 - m0;
@@ -386,19 +393,25 @@ async function parallelStep(
       b.teacher ? b.teacher.subarray(m0 * b.classes, m1 * b.classes) : null,
       b.classes,
     );
-    // all weights, BN moving statistics included: each micro-batch sees the last one's
-    const weights = model.getWeights().map((t) => t.dataSync() as Float32Array);
     const r = await dp.gradients(weights, x, y, { seed: b.seed(m0) });
+    if (r.nonTrainable.length !== nonTrainable.length) {
+      throw new Error(
+        `the workers returned ${r.nonTrainable.length} non-trainable weights, not ${nonTrainable.length}`,
+      );
+    }
     lossSum += r.loss * n;
     for (let i = 0; i < n; i++) if (r.predictions[i] === labels[i]) correct++;
     parts.push(r.grads);
     shares.push(n / b.batch);
-    model.nonTrainableWeights.forEach((lw, i) => {
-      tf.tidy(() => {
-        lw.write(tf.tensor(r.nonTrainable[i]!, lw.shape as number[]));
-      });
+    r.nonTrainable.forEach((a, i) => {
+      weights[nTrainable + i] = a;
     });
   }
+  nonTrainable.forEach((lw, i) => {
+    tf.tidy(() => {
+      lw.write(tf.tensor(weights[nTrainable + i]!, lw.shape as number[]));
+    });
+  });
   const vars = model.trainableWeights;
   return {
     lossSum,
