@@ -67,8 +67,17 @@ const ROLE_OPTIONS: Readonly<Record<string, { role: string; flag: string }>> = {
   image: { role: "data-owner", flag: "--image" },
   json: { role: "data-owner", flag: "--json" },
 };
-const ROLE_OPTIONS_HELP =
-  "the model owner reads --export; the data owner reads --dataset, --split, --limit, --batch, --image and --json";
+/** "the model owner reads --export; the data owner reads --dataset, ... and --json" */
+const ROLE_OPTIONS_HELP = ["model-owner", "data-owner"]
+  .map((role) => {
+    const flags = Object.values(ROLE_OPTIONS)
+      .filter((o) => o.role === role)
+      .map((o) => o.flag);
+    const list =
+      flags.length > 1 ? `${flags.slice(0, -1).join(", ")} and ${flags.at(-1)}` : flags[0];
+    return `the ${role.replace("-", " ")} reads ${list}`;
+  })
+  .join("; ");
 
 /** The flags given on the command line that `role` does not read. */
 function foreignRoleOptions(role: string, given: (key: string) => boolean): string[] {

@@ -393,12 +393,8 @@ async function parallelStep(
       b.teacher ? b.teacher.subarray(m0 * b.classes, m1 * b.classes) : null,
       b.classes,
     );
+    // openWorkers checked that the workers' weights are this model's, in this order
     const r = await dp.gradients(weights, x, y, { seed: b.seed(m0) });
-    if (r.nonTrainable.length !== nonTrainable.length) {
-      throw new Error(
-        `the workers returned ${r.nonTrainable.length} non-trainable weights, not ${nonTrainable.length}`,
-      );
-    }
     lossSum += r.loss * n;
     for (let i = 0; i < n; i++) if (r.predictions[i] === labels[i]) correct++;
     parts.push(r.grads);
