@@ -72,7 +72,9 @@ export function loadTrainedModel(
   if (!(typeof run.width === "number" && run.width > 0)) {
     throw new Error(`${runPath}: field "width" must be a positive number`);
   }
-  // the Sign's backward pass as trained (the forward pass is the same either way)
+  // the Sign's backward pass as trained (the forward pass is the same either way);
+  // a --pool-first run loads in the usual order (pool after the activation, the
+  // same function), which is the order the export and the secure protocols take
   const model = buildModel(tfns, config, { width: run.width, signGrad: run.hyper?.signGrad });
   loadWeightsInto(model, modelDir);
   return { model, config, run, modelDir, runDir };

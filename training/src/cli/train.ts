@@ -63,6 +63,11 @@ const program = new Command()
     0,
   )
   .option(
+    "--pool-first",
+    "train with each maxpool before its block's activation instead of after it: the same function (Sign and ReLU commute with max), but max pooling's gradient goes to the largest pre-activation instead of the first of the tied Sign outputs; the checkpoints and the export are the usual order",
+    false,
+  )
+  .option(
     "--seed <n>",
     "seed for initialisers, batch order, augmentation, dropout",
     parseNumber("--seed", { min: 0, integer: true }),
@@ -125,6 +130,7 @@ interface TrainCli {
   weightDecay: number;
   signGrad: SignGrad;
   ema: number;
+  poolFirst: boolean;
   seed: number;
   width: number;
   out?: string;
@@ -164,6 +170,7 @@ runMain(async () => {
     weightDecay: o.weightDecay,
     signGrad: o.signGrad,
     ema: o.ema,
+    poolFirst: o.poolFirst,
     seed: o.seed,
     width: o.width,
     out: o.out,

@@ -308,6 +308,30 @@ describe("runTraining on MNIST", () => {
     expect(readFileSync(join(plainOut, "run.json"), "utf8")).toBe(runJson);
   }, 120_000);
 
+  it("--pool-first trains pool-before-Sign, records it, resume refuses a change, and the checkpoint loads in the usual order", async () => {
+    const small = { model: "mnistnet3", limit: 1000, epochs: 1, batch: 64, testAtEnd: false };
+    const out = tmp();
+    const r = await runTraining(opts({ ...small, poolFirst: true, out }));
+    const names = r.model.layers.map((l) => l.name);
+    expect(names.indexOf("b0_pool")).toBeLessThan(names.indexOf("b0_sign"));
+    expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).hyper.poolFirst).toBe(true);
+    await expect(runTraining(opts({ ...small, out, resume: true }))).rejects.toThrow(
+      /cannot resume, hyper.poolFirst was true, now false \(--pool-first: give the run's value\)/,
+    );
+    const loaded = loadTrainedModel(tf, out);
+    const loadedNames = loaded.model.layers.map((l) => l.name);
+    expect(loadedNames.indexOf("b0_sign")).toBeLessThan(loadedNames.indexOf("b0_pool"));
+    const { images, count } = await loadDataset("mnist", "test", { limit: 64 });
+    const x = tf.tensor4d(
+      Float32Array.from(images, (v) => v / 255),
+      [count, 28, 28, 1],
+    );
+    expect(Array.from((loaded.model.predict(x) as tf.Tensor).dataSync())).toEqual(
+      Array.from((r.model.predict(x) as tf.Tensor).dataSync()),
+    );
+    loaded.model.dispose();
+  }, 120_000);
+
   it("--workers 2 distils with the KD loss in the workers, close to one thread", async () => {
     const kd = {
       model: "mnistnet1",

@@ -56,6 +56,8 @@ export interface RunOptions {
   signGrad?: SignGrad;
   /** Decay of the weights' moving average (0 or absent = none); see trainer HyperParams.ema. */
   ema?: number;
+  /** Maxpool before the activations in training (same forward pass); see zoo BuildOptions.poolFirst. */
+  poolFirst?: boolean;
   width: number;
   out?: string;
   resume: boolean;
@@ -162,6 +164,7 @@ export function hyperParams(
     | "weightDecay"
     | "signGrad"
     | "ema"
+    | "poolFirst"
   >,
 ): HyperParams {
   return {
@@ -175,6 +178,7 @@ export function hyperParams(
     ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
     ...(o.signGrad && o.signGrad !== "ste" ? { signGrad: o.signGrad } : {}),
     ...(o.ema ? { ema: o.ema } : {}),
+    ...(o.poolFirst ? { poolFirst: true } : {}),
   };
 }
 
@@ -326,7 +330,12 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   }
 
   const kd = teacher ? { lambda: o.lambda, T: o.T, t2Scaling: o.t2Scaling } : null;
-  const buildOpts = { seed: o.seed, width: o.width, signGrad: o.signGrad ?? "ste" } as const;
+  const buildOpts = {
+    seed: o.seed,
+    width: o.width,
+    signGrad: o.signGrad ?? "ste",
+    poolFirst: o.poolFirst ?? false,
+  } as const;
   const loss: LossFn = (labels, logits, t) =>
     kdLoss(tf, labels, logits, t, kd ?? { lambda: 1, T: 1, t2Scaling: false });
   const runInfo: Omit<TrainRunJson, keyof import("./trainer").RunJson> = {

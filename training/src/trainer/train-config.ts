@@ -24,6 +24,7 @@ export interface TrainConfig {
   weightDecay?: number;
   signGrad?: SignGrad;
   ema?: number;
+  poolFirst?: boolean;
   seed?: number;
   width?: number;
   augment?: boolean;

@@ -60,6 +60,11 @@ export interface HyperParams {
    * checkpoint's weights (export, --init, evaluate) use the averaged weights.
    */
   ema?: number;
+  /**
+   * Maxpool before each block's activation in training (zoo BuildOptions.poolFirst:
+   * same forward pass, max pooling's gradient to the largest pre-activation); absent = false.
+   */
+  poolFirst?: boolean;
 }
 
 /**
@@ -435,6 +440,7 @@ export const HYPER_FLAGS: Record<keyof HyperParams, string> = {
   weightDecay: "weight-decay",
   signGrad: "sign-grad",
   ema: "ema",
+  poolFirst: "pool-first",
 };
 
 /** The hyper-parameters a resumed run must keep (epochs may change on a constant schedule). */
@@ -447,11 +453,12 @@ export const HYPER_KEYS_FIXED: readonly (keyof HyperParams)[] = [
   "weightDecay",
   "signGrad",
   "ema",
+  "poolFirst",
 ];
 
 /**
  * The hyper-parameters among `keys` whose recorded value `was` differs from `now`, in
- * `keys` order. A field absent from an older run.json has its default (weight decay 0, signGrad "ste", ema 0).
+ * `keys` order. A field absent from an older run.json has its default (weight decay 0, signGrad "ste", ema 0, poolFirst false).
  */
 export function changedHyper(
   was: Partial<HyperParams> | undefined,
@@ -465,7 +472,9 @@ export function changedHyper(
         ? (h?.signGrad ?? "ste")
         : k === "ema"
           ? (h?.ema ?? 0)
-          : h?.[k];
+          : k === "poolFirst"
+            ? (h?.poolFirst ?? false)
+            : h?.[k];
   return keys
     .filter((k) => value(was, k) !== value(now, k))
     .map((k) => ({ key: k, was: value(was, k), now: value(now, k) }));

@@ -36,6 +36,15 @@ export interface BuildOptions {
   width?: number;
   /** Backward pass of every Sign activation (layers/sign.ts): "ste" (default) or "approx". */
   signGrad?: SignGrad;
+  /**
+   * Put each block's maxpool before its activation instead of after it (default false).
+   * Every activation here (Sign, ReLU, none) is monotone non-decreasing, so it commutes
+   * with max: the forward pass is the same function. The backward pass is not: after a
+   * Sign, a 2x2 window usually holds tied values, and max pooling's gradient goes to the
+   * first of them in scan order; before it, to the largest pre-activation. A training
+   * option only: checkpoints load (load.ts) and export in the usual order.
+   */
+  poolFirst?: boolean;
 }
 
 /** BN settings shared by all zoo models. */
@@ -54,6 +63,7 @@ class Builder {
     private readonly tf: TF,
     private readonly seed: number | undefined,
     private readonly signGrad: SignGrad = "ste",
+    private readonly poolFirst = false,
   ) {}
 
   kernelInit(): Initializer {
@@ -167,18 +177,20 @@ class Builder {
       );
     }
     if (b.bn) x = this.bn(x, `${p}_bn`);
-    x = this.activation(x, b.activation, `${p}_${b.activation}`);
-    if (b.maxpool) {
-      x = this.apply(
-        tf.layers.maxPooling2d({
-          name: `${p}_pool`,
-          poolSize: b.maxpool,
-          strides: b.maxpool,
-          padding: "valid",
-        }),
-        x,
-      );
-    }
+    const pool = (y: SymbolicTensor): SymbolicTensor =>
+      b.maxpool
+        ? this.apply(
+            tf.layers.maxPooling2d({
+              name: `${p}_pool`,
+              poolSize: b.maxpool,
+              strides: b.maxpool,
+              padding: "valid",
+            }),
+            y,
+          )
+        : y;
+    if (this.poolFirst) x = this.activation(pool(x), b.activation, `${p}_${b.activation}`);
+    else x = pool(this.activation(x, b.activation, `${p}_${b.activation}`));
     if (b.dropout) x = this.apply(tf.layers.dropout({ name: `${p}_dropout`, rate: b.dropout }), x);
     return x;
   }
@@ -248,7 +260,7 @@ export function buildModel(tf: TF, config: ModelConfig, opts: BuildOptions = {})
   if (opts.seed !== undefined && !Number.isInteger(opts.seed)) {
     throw new Error(`buildModel(${config.name}): seed must be an integer, got ${opts.seed}`);
   }
-  const builder = new Builder(tf, opts.seed, opts.signGrad);
+  const builder = new Builder(tf, opts.seed, opts.signGrad, opts.poolFirst ?? false);
   const input = tf.input({ shape: config.input, name: "input" });
   let x: SymbolicTensor = input;
   let padValue = 0;

@@ -133,6 +133,68 @@ describe("model zoo", () => {
     m.dispose();
   });
 
+  it("poolFirst: maxpool before the Sign, the same outputs, max pooling's gradient to the largest pre-activation", () => {
+    const config: ModelConfig = {
+      name: "pooltest",
+      role: "student",
+      dataset: "mnist",
+      input: [2, 2, 1],
+      classes: 1,
+      layers: [
+        {
+          type: "conv",
+          conv: "standard",
+          filters: 1,
+          kernel: 1,
+          padding: "valid",
+          bias: false,
+          bn: false,
+          activation: "sign",
+          maxpool: 2,
+        },
+        { type: "dense", units: 1, bn: false, activation: "none" },
+      ],
+    };
+    const usual = buildModel(tf, config, { seed: 3 });
+    const first = buildModel(tf, config, { seed: 3, poolFirst: true });
+    const order = (m: tf.LayersModel) =>
+      m.layers.map((l) => l.name).filter((n) => n.startsWith("b0_"));
+    expect(order(usual)).toEqual(["b0_conv", "b0_sign", "b0_pool"]);
+    expect(order(first)).toEqual(["b0_conv", "b0_pool", "b0_sign"]);
+    for (const m of [usual, first]) {
+      m.getLayer("b0_conv").setWeights([tf.ones([1, 1, 1, 1])]);
+      m.getLayer("b1_dense").setWeights([tf.ones([1, 1]), tf.zeros([1])]);
+    }
+    // three of the four Sign outputs are +1: the usual order's gradient goes to the
+    // first of them in scan order (0.2), pool-first's to the largest (0.9)
+    const x = tf.tensor4d([0.2, 0.9, -0.5, 0.5], [1, 2, 2, 1]);
+    const out = (m: tf.LayersModel) => (m.apply(x) as tf.Tensor).dataSync()[0];
+    expect(out(first)).toBe(out(usual));
+    expect(out(usual)).toBe(1);
+    const grad = (m: tf.LayersModel) =>
+      Array.from(
+        tf
+          .grad((v: tf.Tensor) => (m.apply(v) as tf.Tensor).sum())(x)
+          .dataSync(),
+      );
+    expect(grad(usual)).toEqual([1, 0, 0, 0]);
+    expect(grad(first)).toEqual([0, 1, 0, 0]);
+    // the zoo's students: the same function on a random batch, the same weights
+    for (const name of ["mnistnet3", "cifarnet2-typical-relu"]) {
+      const c = loadModelConfig(name);
+      const a = buildModel(tf, c, { seed: 1, width: 0.25 });
+      const b = buildModel(tf, c, { seed: 1, width: 0.25, poolFirst: true });
+      const batch = tf.randomNormal([4, ...c.input], 0, 1, "float32", 7);
+      expect(Array.from((b.predict(batch) as tf.Tensor).dataSync())).toEqual(
+        Array.from((a.predict(batch) as tf.Tensor).dataSync()),
+      );
+      a.dispose();
+      b.dispose();
+    }
+    usual.dispose();
+    first.dispose();
+  });
+
   it("-1 padding: a 3x3 all-ones conv over an all +1 Sign map gives 9 inside, 3 on edges, -3 in corners", () => {
     const config: ModelConfig = {
       name: "padtest",
