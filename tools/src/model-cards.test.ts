@@ -146,6 +146,11 @@ describe("continued runs (--init)", () => {
     expect(reproduceCommand(ema, "runs/x")).toContain("--lr-schedule cosine --ema 0.999 --seed 1");
     expect(reproduceCommand(stage1, "runs/x")).not.toContain("--ema");
   });
+  it("names --pool-first when the run trained with the maxpool before the activation", () => {
+    const pf = { ...stage1, hyper: { ...stage1.hyper, poolFirst: true } } as TrainRunJson;
+    expect(reproduceCommand(pf, "runs/x")).toContain("--lr-schedule cosine --pool-first --seed 1");
+    expect(reproduceCommand(stage1, "runs/x")).not.toContain("--pool-first");
+  });
   it("re-runs the run its weights came from first, then continues from it", () => {
     const stage2 = {
       ...stage1,

@@ -144,6 +144,7 @@ export function reproduceCommand(run: TrainRunJson, out: string): string {
   if (h.weightDecay) parts.push(`--weight-decay ${h.weightDecay}`);
   if (h.signGrad && h.signGrad !== "ste") parts.push(`--sign-grad ${h.signGrad}`);
   if (h.ema) parts.push(`--ema ${h.ema}`);
+  if (h.poolFirst) parts.push("--pool-first");
   parts.push(`--seed ${h.seed}`);
   const augmentDefault = run.dataset === "cifar10";
   if (run.augment !== augmentDefault) parts.push(run.augment ? "--augment" : "--no-augment");
