@@ -54,6 +54,11 @@ const program = new Command()
     0,
   )
   .option(
+    "--pool-first",
+    "train with each maxpool before its block's activation (same function, another gradient); see pnpm train --help",
+    false,
+  )
+  .option(
     "--seed <n>",
     "seed (same for every lambda)",
     parseNumber("--seed", { min: 0, integer: true }),
@@ -101,6 +106,7 @@ interface SweepCli {
   weightDecay: number;
   signGrad: SignGrad;
   ema: number;
+  poolFirst: boolean;
   seed: number;
   width: number;
   out?: string;
@@ -129,6 +135,7 @@ runMain(async () => {
     weightDecay: o.weightDecay,
     signGrad: o.signGrad,
     ema: o.ema,
+    poolFirst: o.poolFirst,
     seed: o.seed,
     width: o.width,
     out: o.out,

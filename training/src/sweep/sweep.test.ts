@@ -134,5 +134,8 @@ describe("sweep", () => {
     expect(finishedRunMismatch(run, { ...base, microBatch: 32 })).toBe(
       "--micro-batch was 64, now 32",
     );
+    expect(finishedRunMismatch(run, { ...base, poolFirst: true })).toBe(
+      "--pool-first was false, now true",
+    );
   });
 });
