@@ -37,6 +37,12 @@ export interface ModelInfo {
   label: string;
   params: number;
   gap: string | null;
+  /**
+   * The measured export's weights (model.json blob.sha256) of a trained model, so
+   * the report can tell when checkpoints/ has shipped another export since.
+   * Absent from results recorded before it existed (the report then asks git).
+   */
+  exportSha256?: string;
 }
 
 /** One secure run's row (a failed run keeps its error, marked as a gap). */
@@ -270,6 +276,7 @@ export async function runModelsBench(
       label: src.label,
       params: src.params,
       gap: src.gap,
+      ...(src.weights === "trained" ? { exportSha256: src.model.blob.sha256 } : {}),
     });
     log(`${name}: ${src.label}${src.gap ? ` [gap: ${src.gap}]` : ""}, ${src.params} params`);
     const p = plan(dataset, opts.quick, cifarLimit);

@@ -439,6 +439,36 @@ describe("trainedModelsNote", () => {
     expect(note).not.toMatch(/MnistNet2/);
   });
 
+  it("flags a model whose shipped export is not the one the tables measured", () => {
+    const cards = new Map([
+      ["cifarnet2", card({})],
+      ["mnistnet1", card({ name: "mnistnet1", model: "mnistnet1" })],
+    ]);
+    const models = [info("cifarnet2", "trained"), info("mnistnet1", "trained")];
+    const note = trainedModelsNote(
+      models,
+      cards,
+      new Map([
+        ["cifarnet2", { measured: "aaaaaaaaaaaaaaaa", now: "bbbbbbbbbbbbbbbb" }],
+        ["mnistnet1", { measured: "cccccccccccccccc", now: "cccccccccccccccc" }],
+      ]),
+    );
+    const lines = note.split("\n");
+    const c2 = lines.find((l) => l.startsWith("- CifarNet2"));
+    const m1 = lines.find((l) => l.startsWith("- MnistNet1"));
+    expect(c2).toMatch(
+      /measured an earlier export\*\* \(weights sha256 aaaaaaaaaaaa, now bbbbbbbbbbbb\).*`pnpm bench models`/,
+    );
+    expect(m1).not.toMatch(/earlier export/);
+    // unknown (no git, older results): no claim either way
+    const unknown = trainedModelsNote(
+      models,
+      cards,
+      new Map([["cifarnet2", { measured: null, now: "bbbbbbbbbbbbbbbb" }]]),
+    );
+    expect(unknown).not.toMatch(/earlier export/);
+  });
+
   it("names the teacher checkpoint from run.json, each stage's in order", () => {
     const t = (dir: string) => ({
       model: "vgg16",

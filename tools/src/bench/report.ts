@@ -5,6 +5,7 @@
  * Pure: `renderReport` takes the parsed files, so it is tested on fixtures;
  * `writeReport` reads, renders and writes.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TrainRunJson } from "@cbnn/training";
@@ -157,6 +158,7 @@ function paperAccuracy(name: string): number | undefined {
 export function trainedModelsNote(
   models: readonly ModelInfo[],
   cards: ReadonlyMap<string, ModelCard>,
+  exports: ReadonlyMap<string, ExportShas> = new Map(),
 ): string {
   const trained = models.filter((x) => x.weights === "trained");
   if (trained.length === 0) return "";
@@ -172,13 +174,65 @@ export function trainedModelsNote(
     const vs = paper === undefined ? "" : `; paper ${paper.toFixed(2)}% (${pointsChange(gap)})`;
     // a continued run (--init) counts the epochs its starting weights already had, per stage
     const pre = earlierStagesPrefix(card);
-    return `- ${title(x.name)}: ${pre}${card.epochs} epochs (best ${pre}${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.`;
+    const e = exports.get(x.name);
+    const stale =
+      e?.measured && e.now && e.measured !== e.now
+        ? ` **Its rows in the tables below measured an earlier export** (weights sha256 ${e.measured.slice(0, 12)}, now ${e.now.slice(0, 12)}): the accuracy on this line is the shipped export's, the tables' that of the earlier one; \`pnpm bench models\` measures the shipped one.`
+        : "";
+    return `- ${title(x.name)}: ${pre}${card.epochs} epochs (best ${pre}${card.bestEpoch}), ${kd}; ${card.fixedTestAcc === null ? "float" : "fixed point"} ${pct(acc)}% on ${card.testCount} test images${vs}.${stale}`;
   });
   return [
     "**Trained weights behind these rows** (from each model's card, full test set; cards in checkpoints/README.md, why each gap and how to continue each run in checkpoints/NOTES.md):",
     "",
     ...lines,
   ].join("\n");
+}
+
+/** The weights (blob sha256) of a model's export: the one the bench measured, and the one shipped now. */
+export interface ExportShas {
+  measured: string | null;
+  now: string | null;
+}
+
+function blobSha(modelJson: string): string | null {
+  try {
+    const sha = (JSON.parse(modelJson) as { blob?: { sha256?: unknown } }).blob?.sha256;
+    return typeof sha === "string" ? sha : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For each trained model of a models run: the export it measured (recorded in the
+ * results, or for older results the export at the run's commit, from git) and the
+ * one in checkpoints/ now. Unknown values are null (no git, no such commit).
+ */
+function exportShas(run: ResultsFile & ModelsResults): Map<string, ExportShas> {
+  const out = new Map<string, ExportShas>();
+  for (const info of run.models) {
+    if (info.weights !== "trained") continue;
+    const dir = /checkpoints\/([^)\s]+)\)/.exec(info.label)?.[1] ?? info.name;
+    const rel = `checkpoints/${dir}/export/model.json`;
+    const file = path.join(REPO_ROOT, rel);
+    const now = existsSync(file) ? blobSha(readFileSync(file, "utf8")) : null;
+    let measured = info.exportSha256 ?? null;
+    if (measured === null && run.git.commit !== "unknown") {
+      try {
+        measured = blobSha(
+          execFileSync("git", ["show", `${run.git.commit}:${rel}`], {
+            cwd: REPO_ROOT,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+          }),
+        );
+      } catch {
+        measured = null;
+      }
+    }
+    out.set(info.name, { measured, now });
+  }
+  return out;
 }
 
 /** The model cards of `names` that exist in checkpoints/. */
@@ -807,6 +861,8 @@ export interface ReportInput {
   figures: Figure[];
   /** Model cards of the trained models (checkpoints/<name>/card.json), by model name. */
   cards?: ReadonlyMap<string, ModelCard>;
+  /** Measured vs shipped export of each trained model, by model name: a difference is flagged. */
+  exports?: ReadonlyMap<string, ExportShas>;
   /**
    * The smoke-run report (bench/results-quick/RESULTS.md): its sources are
    * bench/results-quick/*.json, and it has no figures (they do not depend on
@@ -816,7 +872,13 @@ export interface ReportInput {
 }
 
 /** The markdown of docs/RESULTS.md (with `quick`, of bench/results-quick/RESULTS.md) for the results present; missing suites are listed as gaps. */
-export function renderReport({ results, figures: figs, cards, quick: smoke }: ReportInput): string {
+export function renderReport({
+  results,
+  figures: figs,
+  cards,
+  exports = new Map(),
+  quick: smoke,
+}: ReportInput): string {
   const dir = smoke ? "bench/results-quick" : "bench/results";
   const q = smoke ? " --quick" : "";
   const parts: string[] = [
@@ -852,7 +914,7 @@ export function renderReport({ results, figures: figs, cards, quick: smoke }: Re
         `**Random weights (cost only):** ${random.map((x) => `${title(x.name)} (${x.gap})`).join("; ")}. These exports have the zoo networks' exact shapes with seeded random weights: time, rounds and bytes do not depend on the weights, accuracy does (about 10 %, meaningless).`,
       );
     }
-    const note = trainedModelsNote(models.models, cards ?? new Map());
+    const note = trainedModelsNote(models.models, cards ?? new Map(), exports);
     if (note) parts.push("", note);
     parts.push(
       "",
@@ -915,8 +977,9 @@ export async function writeReport(opts: { quick?: boolean } = {}): Promise<strin
   const results = readAllResults(resultsDirFor(quick));
   const models = results.models as (ResultsFile & ModelsResults) | undefined;
   const cards = readCards(models ? models.models.map((x) => x.name) : []);
+  const exports = models ? exportShas(models) : new Map<string, ExportShas>();
   const file = quick ? QUICK_RESULTS_MD : RESULTS_MD;
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, renderReport({ results, figures: figs, cards, quick }));
+  writeFileSync(file, renderReport({ results, figures: figs, cards, exports, quick }));
   return file;
 }
