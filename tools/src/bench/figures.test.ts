@@ -13,6 +13,7 @@ const stage = (epochs: number | null, extra: Partial<Stage> = {}): Stage => ({
   batch: 128,
   weightDecay: 0,
   signGrad: "ste",
+  poolFirst: false,
   ...extra,
 });
 
@@ -103,6 +104,12 @@ describe("pickKdPair", () => {
     expect(
       pickKdPair([run("kd", true, 30, approx), run("plain", false, 30)], "cifarnet2")?.likeForLike,
     ).toBe(false);
+    // nor one trained with the maxpool before the Sign (--pool-first)
+    const poolFirst = { stages: [stage(30, { poolFirst: true })] };
+    expect(
+      pickKdPair([run("kd", true, 30, poolFirst), run("plain", false, 30)], "cifarnet2")
+        ?.likeForLike,
+    ).toBe(false);
     const otherLr = { stages: [stage(40, { lr: 0.003 }), stage(30, { lr: 0.002 })] };
     expect(
       pickKdPair([run("kd", true, 30, chain), run("plain", false, 30, otherLr)], "cifarnet2")
@@ -155,6 +162,9 @@ describe("pickKdPair", () => {
     ]);
     expect(runStages({ ...first, hyper: { ...hyper, signGrad: "approx" } })).toEqual([
       stage(40, { lr: 0.003, signGrad: "approx" }),
+    ]);
+    expect(runStages({ ...first, hyper: { ...hyper, poolFirst: true } })).toEqual([
+      stage(40, { lr: 0.003, poolFirst: true }),
     ]);
     // weights of unknown origin (no source run recorded)
     expect(runStages({ ...second, init: { epochs: 39 } })).toBeNull();

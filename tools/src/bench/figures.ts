@@ -63,6 +63,8 @@ export interface Stage {
   weightDecay: number;
   /** The Sign's backward pass ("ste" when run.json records none). */
   signGrad: string;
+  /** Trained with the maxpool before the activation (`--pool-first`; false when run.json records none). */
+  poolFirst: boolean;
 }
 
 export interface KdPair {
@@ -117,6 +119,8 @@ function describeRun(r: RunInfo): string {
   parts.push(r.augment ? "augmented" : "no augmentation");
   const grads = [...new Set((r.stages ?? []).map((st) => st.signGrad))].filter((g) => g !== "ste");
   if (grads.length > 0) parts.push(`Sign gradient ${grads.join("/")}`);
+  if ((r.stages ?? []).some((st) => st.poolFirst))
+    parts.push("maxpool before the Sign in training");
   const first = r.stages?.[0];
   if (r.stages === null) parts.push("continued from weights of unknown origin");
   else if (r.stages.length > 1 && first)
@@ -137,6 +141,7 @@ interface RunJsonLike {
     batchSize?: unknown;
     weightDecay?: unknown;
     signGrad?: unknown;
+    poolFirst?: unknown;
   };
 }
 
@@ -159,6 +164,7 @@ export function runStages(run: RunJsonLike): Stage[] | null {
       batch: num(run.hyper?.batchSize),
       weightDecay: num(run.hyper?.weightDecay) ?? 0,
       signGrad: typeof run.hyper?.signGrad === "string" ? run.hyper.signGrad : "ste",
+      poolFirst: run.hyper?.poolFirst === true,
     },
   ];
 }
