@@ -268,7 +268,7 @@ async function kdFigure(
     note:
       "solid: KD, dashed: no KD (labels from run.json; [folder] tells apart runs whose labels tie, e.g. two teachers of one architecture)" +
       (mismatched.length === 0
-        ? `; each KD run has the recipe of the no-KD run drawn beside it (epochs, augmentation, learning rate, batch, weight decay, Sign gradient${
+        ? `; each KD run has the recipe of the no-KD run drawn beside it (epochs, augmentation, learning rate, batch, weight decay, Sign gradient, max-pool order${
             chosen.some((r) => (r.stages?.length ?? 0) > 1)
               ? "; a continued run's curve starts where its --init weights left off"
               : ""
