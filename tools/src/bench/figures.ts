@@ -120,7 +120,7 @@ function describeRun(r: RunInfo): string {
   const grads = [...new Set((r.stages ?? []).map((st) => st.signGrad))].filter((g) => g !== "ste");
   if (grads.length > 0) parts.push(`Sign gradient ${grads.join("/")}`);
   if ((r.stages ?? []).some((st) => st.poolFirst))
-    parts.push("maxpool before the Sign in training");
+    parts.push("maxpool before the activation in training");
   const first = r.stages?.[0];
   if (r.stages === null) parts.push("continued from weights of unknown origin");
   else if (r.stages.length > 1 && first)
